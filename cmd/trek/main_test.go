@@ -74,7 +74,7 @@ func TestServeShutsDownGracefullyOnSIGTERM(t *testing.T) {
 			}()
 			select {
 			case <-ready:
-			case <-time.After(20 * time.Second):
+			case <-time.After(90 * time.Second):
 				cmd.Process.Kill()
 				t.Fatalf("not listening:\n%s", stderr.String())
 			}

@@ -53,7 +53,7 @@ func serve(t *testing.T, dir string, args ...string) *running {
 	go func() {
 		done <- Run(ctx, append([]string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, args...), out, errb)
 	}()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(90 * time.Second) // argon2 under -race on a busy machine is slow
 	for {
 		if m := listening.FindStringSubmatch(out.String()); m != nil {
 			var once sync.Once

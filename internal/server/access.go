@@ -213,6 +213,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *principal) err
 	}
 	hash := u.PasswordHash
 	if err != nil {
+		// Spend the same work on an unknown user as on a known one, so the
+		// answer's timing does not tell which user names exist.
+		s.dummyOnce.Do(func() {
+			s.dummyHash, _ = auth.HashPassword("not-a-real-password-at-all")
+		})
 		hash = s.dummyHash
 	}
 	if cerr := auth.CheckPassword(hash, req.Password); cerr != nil || err != nil {

@@ -20,7 +20,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/time/rate"
 
-	"github.com/trekhq/trek/internal/auth"
 	"github.com/trekhq/trek/internal/fault"
 	"github.com/trekhq/trek/internal/meta"
 )
@@ -62,9 +61,9 @@ type Server struct {
 
 	loginMu      sync.Mutex
 	loginLimits  map[string]*rate.Limiter
-	hashSlots    chan struct{} // bounds concurrent password hashing (64 MiB each)
-	dummyHash    string        // checked for unknown users so timing does not reveal them
-	dummyHashErr error
+	hashSlots chan struct{} // bounds concurrent password hashing (64 MiB each)
+	dummyOnce sync.Once
+	dummyHash string // checked for unknown users so timing does not reveal them
 }
 
 // New builds a server over a metadata store.
@@ -97,10 +96,6 @@ func New(cfg Config, store meta.Store) (*Server, error) {
 		loginLimits: map[string]*rate.Limiter{},
 		touched:     map[string]time.Time{},
 		hashSlots:   make(chan struct{}, 4),
-	}
-	s.dummyHash, s.dummyHashErr = auth.HashPassword("not-a-real-password-at-all")
-	if s.dummyHashErr != nil {
-		return nil, fmt.Errorf("prepare password check: %w", s.dummyHashErr)
 	}
 	s.reqs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "trek_http_requests_total", Help: "HTTP requests by route and status code.",

@@ -59,11 +59,11 @@ type Server struct {
 	touchMu sync.Mutex
 	touched map[string]time.Time // token id → when its use was last recorded
 
-	loginMu      sync.Mutex
-	loginLimits  map[string]*rate.Limiter
-	hashSlots chan struct{} // bounds concurrent password hashing (64 MiB each)
-	dummyOnce sync.Once
-	dummyHash string // checked for unknown users so timing does not reveal them
+	loginMu     sync.Mutex
+	loginLimits map[string]*rate.Limiter
+	hashSlots   chan struct{} // bounds concurrent password hashing (64 MiB each)
+	dummyOnce   sync.Once
+	dummyHash   string // checked for unknown users so timing does not reveal them
 }
 
 // New builds a server over a metadata store.

@@ -13,7 +13,14 @@ TREK_ADMIN_PASSWORD ?= trek-demo-password
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/trek
 
+# The demo's generated data: 5,000 customers over the last 90 days, with
+# every planted effect switched on (see docs/gen.md).
+DEMO_GEN ?= --customers 5000 --effects checkout-fails-on=android,better-channel=email,call-loop
+
 demo: build
+	@if [ ! -d $(DEMO_DATA)/events ]; then \
+	  ./$(BIN) gen --data $(DEMO_DATA) $(DEMO_GEN) --start $$(date -u -d '-90 days' +%F) --quiet; \
+	fi
 	@echo "trek demo: log in as admin / $(TREK_ADMIN_PASSWORD) (data in $(DEMO_DATA))"
 	TREK_ADMIN_PASSWORD='$(TREK_ADMIN_PASSWORD)' ./$(BIN) serve --data $(DEMO_DATA) --addr $(DEMO_ADDR) --demo --secure-cookies=false
 

@@ -35,6 +35,10 @@ func commands() []command {
 		{"token", "create, list and revoke bearer tokens in a data directory", runToken},
 		{"map", "list, show, create, export, import and delete maps on a server", runMap},
 		{"version", "list, show, restore and diff versions of a map on a server", runVersion},
+		{"source", "create, list, rotate, disable and enable event sources on a server", runSource},
+		{"import", "import events from NDJSON, CSV or XES files (offline into a data directory, or to a server)", runImport},
+		{"export", "export every event of a data directory as Parquet or NDJSON", runExport},
+		{"gen", "generate realistic omnichannel journeys with planted effects", runGen},
 	}
 }
 

@@ -112,3 +112,32 @@ func decodeAPIError(resp *http.Response) error {
 	return &fault.Error{Code: body.Error.Code, Message: fmt.Sprintf("%s (HTTP %d)", body.Error.Message, resp.StatusCode),
 		Fields: body.Error.Fields, Current: body.Error.Current}
 }
+
+// upload streams a file body to the server (a POST) and decodes the answer.
+func (c *client) upload(ctx context.Context, path string, body io.Reader, out any) (http.Header, error) {
+	ref, err := url.Parse(path)
+	if err != nil {
+		return nil, fmt.Errorf("bad path %s: %w", path, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, "POST", c.base.ResolveReference(ref).String(), body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	// An import can take long; only the context bounds it.
+	hc := *c.http
+	hc.Timeout = 0
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("POST %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return resp.Header, decodeAPIError(resp)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return resp.Header, fmt.Errorf("decode answer of POST %s: %w", path, err)
+	}
+	return resp.Header, nil
+}

@@ -10,11 +10,14 @@ import (
 
 	"github.com/trekhq/trek/internal/auth"
 	"github.com/trekhq/trek/internal/datadir"
+	"github.com/trekhq/trek/internal/event"
 	"github.com/trekhq/trek/internal/fault"
+	"github.com/trekhq/trek/internal/ingest"
 	"github.com/trekhq/trek/internal/journey"
 	"github.com/trekhq/trek/internal/meta"
 	"github.com/trekhq/trek/internal/meta/sqlite"
 	"github.com/trekhq/trek/internal/server"
+	"github.com/trekhq/trek/internal/wal"
 )
 
 // DefaultWorkspace is created on first start.
@@ -31,6 +34,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	demo := fs.Bool("demo", false, "fill an empty default workspace with the example maps and personas")
+	maxInFlight := fs.Int("max-collect-requests", 256, "collection requests read and parsed at once; more are answered 429")
+	pf := addPipelineFlags(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -61,6 +66,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	icfg, err := pf.config(*dir, wal.SyncAlways)
+	if err != nil {
+		return err
+	}
+	icfg.Logger = log
+	pipe, err := ingest.Open(icfg, store)
+	if err != nil {
+		return err
+	}
+	// Closed after the HTTP server has drained, so no acknowledged request
+	// is cut short; closing snapshots the identity graphs.
+	defer func() {
+		if err := pipe.Close(); err != nil {
+			log.Error("close event stores", "err", err)
+		}
+	}()
+	srv.EnableCollection(pipe, event.Limits{}, *maxInFlight)
 	return server.Serve(ctx, *addr, srv, log, func(a string) {
 		log.Info("trek is serving", "addr", a, "data", *dir, "version", Version)
 		fmt.Fprintf(stdout, "trek listening on http://%s\n", a)

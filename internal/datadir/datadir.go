@@ -180,3 +180,7 @@ func syncDir(dir string) error {
 	}
 	return d.Close()
 }
+
+// SyncDir fsyncs a directory, making the renames and creations in it
+// durable.
+func SyncDir(dir string) error { return syncDir(dir) }

@@ -95,6 +95,9 @@ type Store interface {
 	// ResolveQuarantine marks an open item replayed or discarded; resolving
 	// an item that is not open is a Conflict.
 	ResolveQuarantine(ctx context.Context, workspaceID, id string, status QuarantineStatus, by string) error
+	// DeleteQuarantine removes items for good, whatever their status (an
+	// erased customer's payloads); unknown ids are ignored.
+	DeleteQuarantine(ctx context.Context, workspaceID string, ids []string) (int, error)
 
 	// Erasures: the record that a customer was erased, without personal data.
 	RecordErasure(ctx context.Context, workspaceID string, e Erasure) (Erasure, error)

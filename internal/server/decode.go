@@ -91,6 +91,8 @@ func position(raw []byte, off int64) string {
 	return fmt.Sprintf("line %d, column %d", line, col)
 }
 
+var rawMessageType = reflect.TypeFor[json.RawMessage]()
+
 var timeType = reflect.TypeFor[interface{ MarshalJSON() ([]byte, error) }]()
 
 // checkShape walks a decoded JSON value beside the Go type it must fill,
@@ -113,6 +115,9 @@ func checkShape(v any, t reflect.Type, path string, errs *[]fault.FieldError) {
 	}
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if t == rawMessageType {
+		return // any JSON value
 	}
 	if t.Kind() != reflect.Interface && reflect.PointerTo(t).Implements(timeType) && t.Kind() == reflect.Struct {
 		if _, ok := v.(string); !ok {

@@ -46,7 +46,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	switch fe.Code {
 	case fault.Unauthenticated:
-		w.Header().Set("WWW-Authenticate", `Bearer realm="trek"`)
+		if w.Header().Get("WWW-Authenticate") == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="trek"`)
+		}
 	case fault.RateLimited, fault.Unavailable:
 		w.Header().Set("Retry-After", "5")
 	}

@@ -30,6 +30,21 @@ func (s *Server) apiRoutes() []route {
 		{"POST", "/api/v1/tokens", needAdmin, s.createToken},
 		{"DELETE", "/api/v1/tokens/{id}", needAdmin, s.deleteToken},
 
+		{"GET", "/api/v1/sources", needAdmin, s.listSources},
+		{"POST", "/api/v1/sources", needAdmin, s.createSource},
+		{"GET", "/api/v1/sources/{id}", needAdmin, s.getSource},
+		{"PATCH", "/api/v1/sources/{id}", needAdmin, s.updateSource},
+		{"POST", "/api/v1/sources/{id}/rotate", needAdmin, s.rotateSource},
+
+		{"GET", "/api/v1/quarantine", needAdmin, s.listQuarantine},
+		{"POST", "/api/v1/quarantine/{id}/replay", needAdmin, s.replayQuarantine},
+		{"POST", "/api/v1/quarantine/{id}/discard", needAdmin, s.discardQuarantine},
+		{"POST", "/api/v1/import", needAdmin, s.importEvents},
+		{"GET", "/api/v1/customers/{id}", needViewer, s.getCustomer},
+		{"GET", "/api/v1/customers/{id}/events", needViewer, s.customerEvents},
+		{"DELETE", "/api/v1/customers/{id}", needAdmin, s.eraseCustomer},
+		{"GET", "/api/v1/erasures", needAdmin, s.listErasures},
+
 		{"GET", "/api/v1/openapi.json", needViewer, s.openAPI},
 		{"GET", "/api/v1/schema/map", needViewer, s.mapSchema},
 		{"GET", "/api/v1/templates", needViewer, s.listTemplates},

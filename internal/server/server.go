@@ -28,12 +28,18 @@ import (
 const (
 	DefaultMaxBody    = 2 << 20 // a map with hundreds of steps fits easily
 	DefaultSessionTTL = 7 * 24 * time.Hour
+	// DefaultMaxImportBytes bounds an uploaded import; bigger histories are
+	// imported offline with 'trek import --data'.
+	DefaultMaxImportBytes = 1 << 30
 )
 
 // Config is what the server needs besides its stores.
 type Config struct {
-	MaxBody    int64         // largest accepted JSON request body, bytes
-	SessionTTL time.Duration // lifetime of a browser session
+	MaxBody int64 // largest accepted JSON request body, bytes
+	// MaxImportBytes caps an event file uploaded to POST /api/v1/import
+	// (as sent; gzip inflates within its own limits).
+	MaxImportBytes int64
+	SessionTTL     time.Duration // lifetime of a browser session
 	// InsecureCookies drops the Secure flag from the session cookie, for
 	// plain HTTP on a trusted network (the demo). Off by default.
 	InsecureCookies bool
@@ -55,6 +61,7 @@ type Server struct {
 	reqs    *prometheus.CounterVec
 	latency *prometheus.HistogramVec
 	cop     *http.CrossOriginProtection
+	collect *collection // nil until EnableCollection
 
 	touchMu sync.Mutex
 	touched map[string]time.Time // token id → when its use was last recorded
@@ -70,6 +77,9 @@ type Server struct {
 func New(cfg Config, store meta.Store) (*Server, error) {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.MaxImportBytes <= 0 {
+		cfg.MaxImportBytes = DefaultMaxImportBytes
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = DefaultSessionTTL

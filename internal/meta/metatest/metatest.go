@@ -1206,6 +1206,16 @@ func quarantineLifecycle(t *testing.T, s meta.Store) {
 	if len(open) != 1 {
 		t.Errorf("%d open after resolving one of two", len(open))
 	}
+	other := workspace(t, s, "other")
+	if n, err := s.DeleteQuarantine(ctx(t), other.ID, []string{items[0].ID}); err != nil || n != 0 {
+		t.Errorf("delete across workspaces: %d %v", n, err)
+	}
+	if n, err := s.DeleteQuarantine(ctx(t), ws.ID, []string{items[0].ID, items[1].ID, "qr_unknown"}); err != nil || n != 2 {
+		t.Errorf("delete: %d %v", n, err)
+	}
+	if all, _ := s.QuarantineItems(ctx(t), ws.ID, meta.QuarantineFilter{}); len(all) != 0 {
+		t.Errorf("%d left after delete", len(all))
+	}
 }
 
 func quarantineIsolated(t *testing.T, s meta.Store) {

@@ -245,6 +245,26 @@ func (s *Store) ResolveQuarantine(ctx context.Context, workspaceID, id string, s
 	})
 }
 
+// DeleteQuarantine implements meta.Store.
+func (s *Store) DeleteQuarantine(ctx context.Context, workspaceID string, ids []string) (int, error) {
+	n := 0
+	err := s.write(ctx, "delete quarantined events", func(tx *sql.Tx) error {
+		for _, id := range ids {
+			res, err := tx.ExecContext(ctx, `DELETE FROM quarantine WHERE workspace_id = ? AND id = ?`, workspaceID, id)
+			if err != nil {
+				return err
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			n += int(k)
+		}
+		return nil
+	})
+	return n, err
+}
+
 // RecordErasure implements meta.Store.
 func (s *Store) RecordErasure(ctx context.Context, workspaceID string, e meta.Erasure) (meta.Erasure, error) {
 	e.ID = journey.NewID("era")

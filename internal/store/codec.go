@@ -1,0 +1,587 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/trekhq/trek/internal/event"
+)
+
+// This file is the binary encoding of events used in write-ahead log
+// records (and so in the head, which keeps the records it replayed or
+// appended instead of decoded events: a decoded event with its three maps
+// costs several times its encoded size), and the tagged encoding of
+// JSON-like values shared with the column files' nested columns.
+
+// recFormat is the version byte that starts every log record the store
+// writes. A record with another version is refused on replay, never
+// guessed at.
+const recFormat = 1
+
+// recEvents is the kind byte of a record holding a batch of events.
+const recEvents = 1
+
+// maxDepth bounds the nesting of values, so that a corrupt or hostile
+// record cannot exhaust the stack of the recursive decoder. The event
+// package allows far less.
+const maxDepth = 64
+
+// Value tags of the tagged encoding.
+const (
+	tagNull   = 0
+	tagFalse  = 1
+	tagTrue   = 2
+	tagString = 3
+	tagNumber = 4 // the number's JSON text; decoded as json.Number
+	tagFloat  = 5 // float64 bits, only for NaN and ±Inf, which JSON cannot carry
+	tagArray  = 6
+	tagObject = 7
+)
+
+var errCorrupt = errors.New("corrupt encoding")
+
+// appendUvarint and friends are spelled out so the encoder reads as a
+// list of fields.
+func appendUvarint(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }
+func appendVarint(b []byte, v int64) []byte   { return binary.AppendVarint(b, v) }
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// Times are kept as whole milliseconds since the Unix epoch plus the
+// nanoseconds below the millisecond: Segment times have millisecond
+// precision, so the second part is almost always zero and costs nothing
+// once compressed, yet no precision is lost for senders that have more.
+func splitTime(t time.Time) (ms int64, subns int64) {
+	ns := int64(t.Nanosecond())
+	return t.Unix()*1000 + ns/1e6, ns % 1e6
+}
+
+func joinTime(ms, subns int64) time.Time {
+	sec := ms / 1000
+	rem := ms % 1000
+	if rem < 0 {
+		sec--
+		rem += 1000
+	}
+	return time.Unix(sec, rem*1e6+subns).UTC()
+}
+
+// appendTime encodes t as 0 for the zero time, else 1, ms, subns.
+func appendTime(b []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return append(b, 0)
+	}
+	ms, sub := splitTime(t)
+	b = append(b, 1)
+	b = appendVarint(b, ms)
+	return appendUvarint(b, uint64(sub))
+}
+
+// decoder reads the fields of an encoded record. The first error sticks:
+// every later read returns zero values, so callers check err once.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(what string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: %s", errCorrupt, what)
+	}
+	d.b = nil
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail("bad unsigned varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail("bad varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) byte() byte {
+	if len(d.b) == 0 {
+		d.fail("truncated")
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.fail("length past the end")
+		return nil
+	}
+	s := d.b[:n]
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *decoder) string() string { return string(d.bytes()) }
+
+func (d *decoder) timeParts() optTime {
+	switch d.byte() {
+	case 0:
+		return optTime{zero: true}
+	case 1:
+		ms := d.varint()
+		sub := d.uvarint()
+		if sub >= 1e6 {
+			d.fail("sub-millisecond part out of range")
+			return optTime{zero: true}
+		}
+		return optTime{ms: ms, sub: int64(sub)}
+	}
+	d.fail("bad time flag")
+	return optTime{zero: true}
+}
+
+func (d *decoder) time() time.Time {
+	switch d.byte() {
+	case 0:
+		return time.Time{}
+	case 1:
+		ms := d.varint()
+		sub := d.uvarint()
+		if sub >= 1e6 {
+			d.fail("sub-millisecond part out of range")
+			return time.Time{}
+		}
+		return joinTime(ms, int64(sub))
+	}
+	d.fail("bad time flag")
+	return time.Time{}
+}
+
+// appendValue appends v in the tagged encoding. It takes what
+// encoding/json decodes into (with or without UseNumber) and the Go
+// scalars importers are likely to produce; anything else goes through
+// encoding/json first, so it is stored as its JSON form.
+func appendValue(b []byte, v any, depth int) ([]byte, error) {
+	if depth > maxDepth {
+		return b, fmt.Errorf("value nested deeper than %d", maxDepth)
+	}
+	switch x := v.(type) {
+	case nil:
+		return append(b, tagNull), nil
+	case bool:
+		if x {
+			return append(b, tagTrue), nil
+		}
+		return append(b, tagFalse), nil
+	case string:
+		return appendString(append(b, tagString), x), nil
+	case json.Number:
+		// Kept as its text; text that is not a JSON number would make
+		// every later export fail, so it is refused here.
+		if !validNumber(string(x)) {
+			return b, fmt.Errorf("%q is not a JSON number", string(x))
+		}
+		return appendString(append(b, tagNumber), string(x)), nil
+	case float64:
+		return appendFloat(b, x, 64), nil
+	case float32:
+		return appendFloat(b, float64(x), 32), nil
+	case int:
+		return appendString(append(b, tagNumber), strconv.FormatInt(int64(x), 10)), nil
+	case int64:
+		return appendString(append(b, tagNumber), strconv.FormatInt(x, 10)), nil
+	case int32:
+		return appendString(append(b, tagNumber), strconv.FormatInt(int64(x), 10)), nil
+	case uint64:
+		return appendString(append(b, tagNumber), strconv.FormatUint(x, 10)), nil
+	case uint32:
+		return appendString(append(b, tagNumber), strconv.FormatUint(uint64(x), 10)), nil
+	case []any:
+		b = appendUvarint(append(b, tagArray), uint64(len(x)))
+		var err error
+		for _, e := range x {
+			if b, err = appendValue(b, e, depth+1); err != nil {
+				return b, err
+			}
+		}
+		return b, nil
+	case map[string]any:
+		return appendObject(b, x, depth)
+	}
+	// A type encoding/json would not produce when decoding: store its
+	// JSON form, so that what comes back is what a JSON round trip gives.
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return b, fmt.Errorf("encode %T: %w", v, err)
+	}
+	var generic any
+	if err := decodeJSON(raw, &generic); err != nil {
+		return b, fmt.Errorf("encode %T: %w", v, err)
+	}
+	return appendValue(b, generic, depth)
+}
+
+// appendObject writes the keys in sorted order: the encoding is then
+// deterministic, and the same context shape in consecutive events becomes
+// a repeated byte string that the column files' compressor folds away.
+func appendObject(b []byte, m map[string]any, depth int) ([]byte, error) {
+	b = appendUvarint(append(b, tagObject), uint64(len(m)))
+	var small [16]string // most objects are small: no allocation for their keys
+	keys := small[:0]
+	if len(m) > len(small) {
+		keys = make([]string, 0, len(m))
+	}
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var err error
+	for _, k := range keys {
+		b = appendString(b, k)
+		if b, err = appendValue(b, m[k], depth+1); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func appendFloat(b []byte, f float64, bits int) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		b = append(b, tagFloat)
+		return binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
+	}
+	return appendString(append(b, tagNumber), formatFloat(f, bits))
+}
+
+// formatFloat formats f as encoding/json does, so that a float64 stored
+// and read back as json.Number has the text json.Marshal would give it.
+func formatFloat(f float64, bits int) string {
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 {
+		if bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+			format = 'e'
+		}
+	}
+	s := strconv.FormatFloat(f, format, -1, bits)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		n := len(s)
+		if n >= 4 && s[n-4] == 'e' && s[n-3] == '-' && s[n-2] == '0' {
+			s = s[:n-2] + s[n-1:]
+		}
+	}
+	return s
+}
+
+func (d *decoder) value(depth int) any {
+	if depth > maxDepth {
+		d.fail("value nested too deep")
+		return nil
+	}
+	switch d.byte() {
+	case tagNull:
+		return nil
+	case tagFalse:
+		return false
+	case tagTrue:
+		return true
+	case tagString:
+		return d.string()
+	case tagNumber:
+		return json.Number(d.string())
+	case tagFloat:
+		if len(d.b) < 8 {
+			d.fail("truncated float")
+			return nil
+		}
+		f := math.Float64frombits(binary.LittleEndian.Uint64(d.b))
+		d.b = d.b[8:]
+		return f
+	case tagArray:
+		n := d.uvarint()
+		// Every element takes at least one byte: a count larger than
+		// what is left is corrupt, and must not size an allocation.
+		if n > uint64(len(d.b)) {
+			d.fail("array length past the end")
+			return nil
+		}
+		a := make([]any, n)
+		for i := range a {
+			a[i] = d.value(depth + 1)
+		}
+		return a
+	case tagObject:
+		return d.object(depth)
+	}
+	if d.err == nil {
+		d.fail("unknown value tag")
+	}
+	return nil
+}
+
+// object reads an object's body (after its tag).
+func (d *decoder) object(depth int) map[string]any {
+	n := d.uvarint()
+	if n > uint64(len(d.b))/2 {
+		d.fail("object size past the end")
+		return nil
+	}
+	m := make(map[string]any, n)
+	for range n {
+		k := d.string()
+		m[k] = d.value(depth + 1)
+		if d.err != nil {
+			return nil
+		}
+	}
+	return m
+}
+
+// appendMap encodes one of an event's maps: nil as null, else an object.
+func appendMap(b []byte, m map[string]any) ([]byte, error) {
+	if m == nil {
+		return append(b, tagNull), nil
+	}
+	return appendObject(b, m, 0)
+}
+
+func (d *decoder) mapValue() map[string]any {
+	switch d.byte() {
+	case tagNull:
+		return nil
+	case tagObject:
+		return d.object(0)
+	}
+	d.fail("map is neither null nor an object")
+	return nil
+}
+
+// appendEvent encodes one event with the key it is stored under. The key
+// and the time come first, so that the head can order events without
+// decoding the rest.
+func appendEvent(b []byte, key uint64, e *event.Event) ([]byte, error) {
+	b = appendUvarint(b, key)
+	ms, sub := splitTime(e.Timestamp)
+	b = appendVarint(b, ms)
+	b = appendUvarint(b, uint64(sub))
+	b = appendTime(b, e.OriginalTimestamp)
+	b = appendTime(b, e.SentAt)
+	b = appendTime(b, e.ReceivedAt)
+	for _, s := range [...]string{e.MessageID, string(e.Type), e.Event, e.Name, e.UserID,
+		e.AnonymousID, e.PreviousID, e.GroupID, e.Channel, e.SourceID} {
+		b = appendString(b, s)
+	}
+	var err error
+	for _, m := range [...]map[string]any{e.Properties, e.Traits, e.Context} {
+		if b, err = appendMap(b, m); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// eventHeader reads the key and the time of an encoded event.
+func eventHeader(b []byte) (key uint64, ms, sub int64, err error) {
+	d := decoder{b: b}
+	key = d.uvarint()
+	ms = d.varint()
+	sub = int64(d.uvarint())
+	if d.err == nil && (sub < 0 || sub >= 1e6) {
+		d.fail("sub-millisecond part out of range")
+	}
+	return key, ms, sub, d.err
+}
+
+func decodeEvent(b []byte) (key uint64, e event.Event, err error) {
+	return decodeEventFields(b, AllFields)
+}
+
+// decodeEventFields decodes the parts of an event that fields asks for
+// (and those every query gets), stepping over the rest.
+func decodeEventFields(b []byte, fields Fields) (key uint64, e event.Event, err error) {
+	d := decoder{b: b}
+	key = d.uvarint()
+	ms := d.varint()
+	sub := d.uvarint()
+	if sub >= 1e6 {
+		d.fail("sub-millisecond part out of range")
+	}
+	e.Timestamp = joinTime(ms, int64(sub))
+	msg := fields&FieldMessage != 0
+	ids := fields&FieldIDs != 0
+	str := func(want bool) string {
+		if want {
+			return d.string()
+		}
+		d.bytes()
+		return ""
+	}
+	if msg {
+		e.OriginalTimestamp = d.time()
+		e.SentAt = d.time()
+		e.ReceivedAt = d.time()
+	} else {
+		d.timeParts()
+		d.timeParts()
+		d.timeParts()
+	}
+	e.MessageID = str(msg)
+	e.Type = event.Type(d.string())
+	e.Event = d.string()
+	e.Name = d.string()
+	e.UserID = str(ids)
+	e.AnonymousID = str(ids)
+	e.PreviousID = str(ids)
+	e.GroupID = str(ids)
+	e.Channel = d.string()
+	e.SourceID = d.string()
+	m := func(want Fields) map[string]any {
+		if fields&want != 0 {
+			return d.mapValue()
+		}
+		d.skipValue(0)
+		return nil
+	}
+	e.Properties = m(FieldProperties)
+	if len(e.Properties) == 0 {
+		// As the column files give it back: a property column cannot
+		// tell an empty properties object from none.
+		e.Properties = nil
+	}
+	e.Traits = m(FieldTraits)
+	e.Context = m(FieldContext)
+	if d.err == nil && len(d.b) != 0 {
+		d.fail("trailing bytes after event")
+	}
+	if d.err != nil {
+		return 0, event.Event{}, d.err
+	}
+	return key, e, nil
+}
+
+// encodeRecord encodes a batch of records as one log record. Each event
+// is prefixed with its length so that the head can index the events of a
+// record without decoding them. offs receives each event's start and end.
+func encodeRecord(firstSeq uint64, recs []Record, offs [][2]int) ([]byte, error) {
+	b := make([]byte, 0, 64+len(recs)*256)
+	b = append(b, recFormat, recEvents)
+	b = appendUvarint(b, firstSeq)
+	b = appendUvarint(b, uint64(len(recs)))
+	var scratch []byte
+	var err error
+	for i := range recs {
+		scratch, err = appendEvent(scratch[:0], recs[i].Key, &recs[i].Event)
+		if err != nil {
+			return nil, fmt.Errorf("event %d (messageId %q): %w", i, recs[i].Event.MessageID, err)
+		}
+		b = appendUvarint(b, uint64(len(scratch)))
+		offs[i][0] = len(b)
+		b = append(b, scratch...)
+		offs[i][1] = len(b)
+	}
+	return b, nil
+}
+
+// recordEvents walks a log record, calling fn with each event's sequence
+// number and encoded bytes (a sub-slice of rec).
+func recordEvents(rec []byte, fn func(seq uint64, ev []byte) error) error {
+	if len(rec) < 2 {
+		return fmt.Errorf("%w: record of %d bytes", errCorrupt, len(rec))
+	}
+	if rec[0] != recFormat {
+		return fmt.Errorf("record format %d, this trek reads format %d", rec[0], recFormat)
+	}
+	if rec[1] != recEvents {
+		return fmt.Errorf("record kind %d is unknown to this trek", rec[1])
+	}
+	d := decoder{b: rec[2:]}
+	first := d.uvarint()
+	n := d.uvarint()
+	if d.err != nil {
+		return d.err
+	}
+	if n > uint64(len(d.b)) {
+		return fmt.Errorf("%w: %d events in %d bytes", errCorrupt, n, len(d.b))
+	}
+	for i := range n {
+		ev := d.bytes()
+		if d.err != nil {
+			return d.err
+		}
+		if err := fn(first+i, ev); err != nil {
+			return err
+		}
+	}
+	if len(d.b) != 0 {
+		return fmt.Errorf("%w: trailing bytes after %d events", errCorrupt, n)
+	}
+	return nil
+}
+
+// decodeJSON decodes with UseNumber, as the event package does, so that
+// numbers keep their exact text.
+func decodeJSON(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	return dec.Decode(v)
+}
+
+// validNumber reports whether s is a JSON number (RFC 8259).
+func validNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}

@@ -140,7 +140,7 @@ func (p *trekProc) wait(t *testing.T) *os.ProcessState {
 // kill SIGKILLs the server, as a crash or the OOM killer would.
 func (p *trekProc) kill(t *testing.T) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		t.Fatalf("kill trek serve: %v", err)
 	}
 	p.wait(t)
@@ -462,7 +462,8 @@ type crashClient struct {
 	pending *crashBatch
 }
 
-func (c *crashClient) run(ctx context.Context, t *testing.T, hc *http.Client, base, writeKey string, led *ledger, inFlight *atomic.Int64) {
+// hung is called when a request timed out while the server was running.
+func (c *crashClient) run(ctx context.Context, t *testing.T, hc *http.Client, base, writeKey string, led *ledger, inFlight *atomic.Int64, hung func()) {
 	for ctx.Err() == nil {
 		if c.pending == nil {
 			b := makeBatch(c.rng, fmt.Sprintf("c%d-b%05d", c.id, c.next), 20+c.rng.IntN(81), func() int { return c.rng.IntN(crashUsers) })
@@ -479,6 +480,7 @@ func (c *crashClient) run(ctx context.Context, t *testing.T, hc *http.Client, ba
 			var ue *url.Error
 			if errors.As(err, &ue) && ue.Timeout() && ctx.Err() == nil {
 				t.Errorf("batch %s: no answer within the client's timeout while trek was running: %v", b.ids[0], err)
+				hung()
 			}
 			// The server died under the request, or the round ended.
 			return
@@ -546,12 +548,15 @@ func TestKillDuringCollectionLosesAndDoublesNothing(t *testing.T) {
 	}
 	start := time.Now()
 	for round := range rounds {
-		hc := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: nClients}}
+		hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: nClients}}
 		ctx, cancel := context.WithCancel(context.Background())
 		var inFlight atomic.Int64
 		var wg sync.WaitGroup
+		var dump sync.Once
+		// A stack dump of the server, in its log, shows where it hangs.
+		hung := func() { dump.Do(func() { p.cmd.Process.Signal(syscall.SIGQUIT) }) }
 		for _, c := range clients {
-			wg.Go(func() { c.run(ctx, t, hc, p.base, site.writeKey, led, &inFlight) })
+			wg.Go(func() { c.run(ctx, t, hc, p.base, site.writeKey, led, &inFlight, hung) })
 		}
 		// Kill at a random moment, but only while a request is in flight.
 		time.Sleep(time.Duration(30+rng.IntN(220)) * time.Millisecond)

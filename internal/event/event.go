@@ -83,6 +83,11 @@ type Event struct {
 	ReceivedAt        time.Time `json:"receivedAt"`
 	// SourceID is the trek source that sent or imported the event.
 	SourceID string `json:"sourceId"`
+	// Seq is the event's place in its workspace's arrival order, set by
+	// the event store when it reads events back. It breaks ties between
+	// equal timestamps (DESIGN.md, "Time order") when events filed under
+	// several keys of one customer are merged.
+	Seq uint64 `json:"-"`
 }
 
 // Activity is the name analytics use for the event: the track event name,

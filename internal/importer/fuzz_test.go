@@ -3,6 +3,7 @@ package importer_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,10 @@ import (
 func fuzzRead(t *testing.T, read readFunc, data []byte) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// A hang must fail loudly: the fuzzer keeps the input of a worker
+	// that dies, but not of one that merely stops.
+	hung := time.AfterFunc(5*time.Second, func() { panic(fmt.Sprintf("read hung on %q", data)) })
+	defer hung.Stop()
 	opt := fixedOptions()
 	opt.MaxRecordBytes = 4 << 10
 	var rejects int64

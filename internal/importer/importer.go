@@ -39,9 +39,11 @@ type Options struct {
 	Now func() time.Time
 	// OnReject is told of each line, row or XES event that is skipped
 	// because it is not a valid event: its line number (1-based; for XES
-	// the line of the <event> tag), why, and its raw bytes (for XES, the
-	// event element when it is at most MaxRecordBytes long, else nil). The
-	// slice is only valid during the call. Nil: rejects are only counted.
+	// the line of the <event> tag), why, and its raw bytes (for XES the
+	// event element, or nil for one too long to keep, past about
+	// MaxRecordBytes; for CSV the row re-encoded, as encoding/csv keeps no
+	// raw bytes). The slice is only valid during the call. Nil: rejects are
+	// only counted.
 	OnReject func(line int, reason string, raw []byte)
 	// Progress, when set, is called at most every 200 ms while reading,
 	// and once more at the end, with the bytes of input consumed and their
@@ -52,9 +54,10 @@ type Options struct {
 	// TotalBytes is the input's size for Progress when the reader given to
 	// a Read function does not report it itself (see Positioner).
 	TotalBytes int64
-	// MaxRecordBytes caps one NDJSON line, one CSV row or one XML tag;
-	// longer ones are rejected (NDJSON, CSV) or an error (XES). Default 1
-	// MiB.
+	// MaxRecordBytes caps one NDJSON line, one CSV row or one XML tag: a
+	// longer line is rejected, a longer row or tag ends the read with an
+	// error (neither format says where the next record starts). It bounds
+	// the memory a read needs. Default 1 MiB.
 	MaxRecordBytes int
 	// Limits are the rules every event must pass, the collection API's
 	// (event.Validate); zero fields take their defaults. PastBound never

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -71,7 +72,12 @@ func (sp *space) events(ctx context.Context, root uint64) ([]event.Event, error)
 		}
 		all = append(all, evs...)
 	}
-	slices.SortStableFunc(all, func(a, b event.Event) int { return a.Timestamp.Compare(b.Timestamp) })
+	slices.SortFunc(all, func(a, b event.Event) int {
+		if c := a.Timestamp.Compare(b.Timestamp); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Seq, b.Seq)
+	})
 	return all, nil
 }
 

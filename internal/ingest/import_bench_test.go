@@ -154,6 +154,9 @@ func benchImport(b *testing.B, open func() io.Reader, spec ImportSpec, want int6
 	n := float64(events) / float64(b.N)
 	b.ReportMetric(float64(events)/took.Seconds(), "events/s")
 	b.ReportMetric(float64(events)/cpu.Seconds(), "events/cpu-s")
+	// The cores the process had (and used): the reader and the writer
+	// can use two.
+	b.ReportMetric(cpu.Seconds()/took.Seconds(), "cores")
 	b.ReportMetric(float64(coreBytes)/n, "core-B/event")
 	b.ReportMetric(float64(diskBytes)/n, "disk-B/event")
 	b.ReportMetric(float64(retained)/n, "retained-B/event")

@@ -5,8 +5,11 @@ import (
 	"compress/gzip"
 	"encoding/base64"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -381,6 +384,20 @@ func TestErasureLeavesNoTraceAndSuppressesLaterEvents(t *testing.T) {
 	for _, id := range []string{"erin", "d-9", "erin@example.com", er.CustomerID} {
 		ce.must(404, ce.do("GET", "/api/v1/customers/"+id, admin, nil))
 	}
+	// Nothing of erin is left on disk in the event store or identity log:
+	// not in column files, not in a write-ahead log segment.
+	filepath.WalkDir(ce.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		raw, _ := os.ReadFile(p)
+		for _, s := range []string{"erin@example.com", `"erin"`, "d-9"} {
+			if bytes.Contains(raw, []byte(s)) {
+				t.Errorf("%s still holds %s", p, s)
+			}
+		}
+		return nil
+	})
 	var q struct{ Items []quarantineView }
 	ce.must(200, ce.do("GET", "/api/v1/quarantine", admin, nil)).json(t, &q)
 	if len(q.Items) != 0 {
@@ -483,5 +500,27 @@ func TestBrowserShortPathsWorkAndSingleCallsKeepTheirTypeInQuarantine(t *testing
 	r := ce.do("POST", "/v1/track", "", map[string]any{"userId": "u", "event": "E"})
 	if got := r.header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Basic") {
 		t.Errorf("collection 401 asks for %q", got)
+	}
+}
+
+func TestTimelineKeepsArrivalOrderForEqualTimes(t *testing.T) {
+	ce := newCollectEnv(t)
+	at := "2026-03-01T10:00:00Z"
+	// Filed under two keys (the anonymous id, then the user id), all at one
+	// time: the timeline must still show them in the order they came.
+	ce.must(200, ce.send("/v1/batch", map[string]any{"batch": []any{
+		map[string]any{"type": "page", "anonymousId": "tie-a", "name": "First", "timestamp": at},
+		map[string]any{"type": "identify", "anonymousId": "tie-a", "userId": "tie-u", "timestamp": at},
+		map[string]any{"type": "track", "anonymousId": "tie-a", "event": "Third", "timestamp": at},
+		map[string]any{"type": "track", "userId": "tie-u", "event": "Fourth", "timestamp": at},
+	}}))
+	_, evs := ce.customer("tie-u")
+	var got []string
+	for _, e := range evs {
+		got = append(got, e.Activity()+"/"+e.Name)
+	}
+	want := []string{"Page Viewed/First", "Identify/", "Third/", "Fourth/"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("timeline %v, want %v", got, want)
 	}
 }

@@ -117,8 +117,8 @@ func (se *storageEnv) batch(n int, newCustomer bool) storageBatch {
 
 func (se *storageEnv) post(b storageBatch) reply {
 	se.t.Helper()
-	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(se.src.WriteKey+":"))
-	return se.do("POST", "/v1/batch", "", b.body, "Authorization", auth)
+	key := "Basic " + base64.StdEncoding.EncodeToString([]byte(se.src.WriteKey+":"))
+	return se.do("POST", "/v1/batch", "", b.body, "Authorization", key)
 }
 
 // accept sends a batch that must be stored: 200, every event accepted or

@@ -166,6 +166,7 @@ func (s *Store) JourneysFields(ctx context.Context, fields Fields, fn func(key u
 			evs = nil
 		}
 		cur, have = r.sk.key, true
+		r.ev.Seq = r.sk.seq
 		evs = append(evs, r.ev)
 		return nil
 	})
@@ -234,6 +235,7 @@ func (s *Store) Events(ctx context.Context, key uint64) ([]event.Event, error) {
 		if !ok {
 			return evs, nil
 		}
+		r.ev.Seq = r.sk.seq
 		evs = append(evs, r.ev)
 	}
 }

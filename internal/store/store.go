@@ -82,6 +82,7 @@ type writeAheadLog interface {
 	Append(ctx context.Context, rec []byte) (uint64, error)
 	Sync() error
 	TruncateBefore(lsn uint64) error
+	Roll() error
 	Close() error
 }
 
@@ -522,7 +523,17 @@ func (s *Store) checkpoint(ctx context.Context, erase map[uint64]bool) (removed 
 			return removed, fmt.Errorf("checkpoint event store: %w", err)
 		}
 	}
+	if erase != nil {
+		// The erased events are still in the log's active segment; seal it
+		// so that the truncation below deletes them from the disk too.
+		if err := s.wal.Roll(); err != nil {
+			return removed, fmt.Errorf("erase: seal the log: %w", err)
+		}
+	}
 	if err := s.wal.TruncateBefore(cpLSN); err != nil {
+		if erase != nil {
+			return removed, fmt.Errorf("erase: truncate the log: %w", err)
+		}
 		// Harmless for correctness: replay skips what the manifest covers.
 		s.log.Warn("event store: could not truncate the log", "err", err)
 	}

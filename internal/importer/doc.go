@@ -57,7 +57,7 @@
 //     classes match pm4py's; an event without a transition keeps its bare
 //     name.
 //   - time:timestamp is the event time (an xs:dateTime; one without a zone
-//     is read as UTC).
+//     is read in XESOptions.Location, UTC by default).
 //   - Every other event attribute, lifecycle:transition included, is a
 //     property under its XES key ("org:resource"). Types map as string and
 //     id → string, int → json.Number, float → json.Number (NaN and ±INF,

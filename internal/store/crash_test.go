@@ -58,10 +58,13 @@ func appendUntilKilled(dir, run, killAt string) int {
 		return 2
 	}
 	if killAt != "" {
-		n := 0
+		n, at := 0, 3 // the third checkpoint, or the fiftieth append
+		if killAt == "after-log-append" {
+			at = 50
+		}
 		s.crashAt = func(p string) bool {
 			if p == killAt {
-				if n++; n == 3 {
+				if n++; n == at {
 					syscall.Kill(os.Getpid(), syscall.SIGKILL)
 				}
 			}
@@ -102,10 +105,10 @@ func TestSIGKILLWhileAppendingAndFoldingLosesAndDoublesNothing(t *testing.T) {
 	}
 	// The kill may also come from inside a checkpoint, at the moments
 	// where a crash is most dangerous.
-	runs = append(runs, "before-manifest", "after-manifest")
+	runs = append(runs, "before-manifest", "after-manifest", "mid-column-file", "after-log-append")
 	for _, run := range runs {
 		killAt := ""
-		if strings.Contains(run, "manifest") {
+		if !strings.HasPrefix(run, "r") {
 			killAt = run
 		}
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -129,6 +132,11 @@ func TestSIGKILLWhileAppendingAndFoldingLosesAndDoublesNothing(t *testing.T) {
 			acked[run] = append(acked[run], b)
 			if killAt == "" && time.Now().After(deadline) {
 				cmd.Process.Signal(syscall.SIGKILL)
+				break
+			}
+			if killAt != "" && time.Now().After(deadline.Add(20*time.Second)) {
+				cmd.Process.Signal(syscall.SIGKILL)
+				t.Errorf("run %s: the child never reached %s", run, killAt)
 				break
 			}
 		}

@@ -68,7 +68,7 @@ const DefaultHeadEvents = 1 << 20
 
 // compactFiles is the number of column files past which a fold is
 // followed by a compaction, which merges the smallest files into one.
-const compactFiles = 8
+var compactFiles = 8
 
 // foldRetry is how long the store waits before trying again a background
 // fold that failed (a full disk, say).
@@ -111,6 +111,12 @@ type Store struct {
 	closed   bool
 	folding  bool
 	foldDone chan struct{}
+	// compacting: a compaction started by Flush is running.
+	compacting bool
+	// bg is the context of background folds and compactions; Close
+	// cancels it so as not to wait for a long compaction.
+	bg       context.Context
+	bgCancel context.CancelFunc
 	retryAt  time.Time
 	keys     keysCache
 
@@ -159,6 +165,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	s := &Store{dir: dir, opts: opts, log: opts.Logger, head: newHead(),
 		endLSN: m.WALLSN, cpLSN: m.WALLSN, nextFile: m.NextFile}
 	s.nextSeq.Store(m.NextSeq)
+	s.bg, s.bgCancel = context.WithCancel(context.Background())
 	for _, fi := range m.Files {
 		f, err := openColFile(filepath.Join(dir, fi.Name))
 		if err != nil {
@@ -284,6 +291,9 @@ func (s *Store) Append(ctx context.Context, recs []Record) error {
 	if err != nil {
 		return err
 	}
+	if s.crashAt != nil && s.crashAt("after-log-append") {
+		return errSimulatedCrash
+	}
 	keys := make([]uint64, len(recs))
 	entries := make([]headEntry, len(recs))
 	for i := range recs {
@@ -337,10 +347,13 @@ func (s *Store) startFold() {
 	go func() {
 		defer s.wg.Done()
 		start := time.Now()
-		_, err := s.checkpoint(context.Background(), nil)
+		_, err := s.checkpoint(s.bg, nil)
 		if err == nil {
 			s.log.Info("event store: head folded into a column file", "took", time.Since(start))
-			err = s.maybeCompact(context.Background())
+			err = s.maybeCompact(s.bg)
+		}
+		if s.bg.Err() != nil {
+			err = nil // closing: the log keeps what was not folded
 		}
 		s.mu.Lock()
 		if err != nil {
@@ -362,8 +375,34 @@ func (s *Store) Flush(ctx context.Context) error {
 	if err := s.wal.Sync(); err != nil {
 		return fmt.Errorf("flush event store: %w", err)
 	}
-	_, err := s.checkpoint(ctx, nil)
-	return err
+	if _, err := s.checkpoint(ctx, nil); err != nil {
+		return err
+	}
+	s.startCompact()
+	return nil
+}
+
+// startCompact compacts in the background when there are too many column
+// files: after explicit flushes (an import flushes once per file), which
+// do not go through the background fold that compacts otherwise.
+func (s *Store) startCompact() {
+	s.mu.Lock()
+	if s.compacting || s.closed || len(s.files) <= compactFiles {
+		s.mu.Unlock()
+		return
+	}
+	s.compacting = true
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.maybeCompact(s.bg); err != nil && s.bg.Err() == nil {
+			s.log.Error("event store: compaction failed; the column files stay as they are", "err", err)
+		}
+		s.mu.Lock()
+		s.compacting = false
+		s.mu.Unlock()
+	}()
 }
 
 // Erase removes every event stored under keys: from the head, from the
@@ -583,6 +622,10 @@ func (s *Store) writeMerged(ctx context.Context, srcs []source, skip func(uint64
 		if skip != nil && skip(r.sk.key) {
 			continue
 		}
+		if n == 100 && s.crashAt != nil && s.crashAt("mid-column-file") {
+			w.abort()
+			return nil, fileInfo{}, false, errSimulatedCrash
+		}
 		if r.raw != nil {
 			err = w.addEncoded(r.sk.seq, r.raw)
 		} else {
@@ -681,6 +724,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	s.bgCancel()
 	s.wg.Wait()
 	s.appendMu.Lock() // no Append in flight
 	defer s.appendMu.Unlock()
@@ -707,6 +751,7 @@ type Stats struct {
 	Events      int64 // events stored
 	Keys        int64 // distinct keys
 	HeadEvents  int64 // events not yet in a column file
+	HeadBytes   int64 // memory the head holds, roughly
 	ColumnFiles int
 	BytesOnDisk int64 // column files, log and manifest
 	// CoreBytes is the compressed size of the columns every journey query
@@ -727,9 +772,10 @@ func (s *Store) Stats() Stats {
 		st.CoreBytes += fi.CoreBytes
 	}
 	st.ColumnFiles = len(s.files)
-	st.HeadEvents = int64(s.head.n)
+	st.HeadEvents, st.HeadBytes = int64(s.head.n), s.head.bytes
 	for _, h := range s.frozen {
 		st.HeadEvents += int64(h.n)
+		st.HeadBytes += h.bytes
 	}
 	st.Events += st.HeadEvents
 	s.mu.Unlock()

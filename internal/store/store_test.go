@@ -628,6 +628,9 @@ func TestEncodingCoversEveryEventField(t *testing.T) {
 // events, not the data.
 func TestJourneysMemoryStaysFarBelowTheDataSize(t *testing.T) {
 	useSmallBlocks(t, 400)
+	old := compactFiles
+	compactFiles = 100 // keep the files apart: a scan must merge them all
+	t.Cleanup(func() { compactFiles = old })
 	dir := t.TempDir()
 	s := openStore(t, dir, Options{HeadEvents: 1 << 30})
 	var total int
@@ -803,5 +806,28 @@ func TestReplayRefusesALogRecordOfANewerFormat(t *testing.T) {
 	_, err = Open(context.Background(), dir, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err == nil || !strings.Contains(err.Error(), "record format 2") {
 		t.Fatalf("Open over a newer record: %v, want it refused", err)
+	}
+}
+
+func TestFlushesCompactInTheBackgroundPastEightFiles(t *testing.T) {
+	useSmallBlocks(t, 32)
+	dir := t.TempDir()
+	s := openStore(t, dir, Options{})
+	recs := genArrival(genConfig{Seed: 52, Customers: 100, Lean: true})
+	for i := range 12 {
+		appendAll(t, s, recs[i*len(recs)/12:(i+1)*len(recs)/12], 100)
+		if err := s.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close() // waits for the compaction
+	s = openStore(t, dir, Options{})
+	if st := s.Stats(); st.ColumnFiles > compactFiles {
+		t.Errorf("%d column files after 12 flushes, want at most %d", st.ColumnFiles, compactFiles)
+	}
+	sameJourneys(t, journeys(t, s), expected(recs))
+	cols, _ := filepath.Glob(filepath.Join(dir, "*"+colSuffix))
+	if st := s.Stats(); len(cols) != st.ColumnFiles {
+		t.Errorf("%d column files on disk, %d listed", len(cols), st.ColumnFiles)
 	}
 }

@@ -37,19 +37,40 @@ type ImportResult struct {
 func (p *Pipeline) Import(ctx context.Context, src meta.Source, r io.Reader, spec ImportSpec, opt importer.Options) (ImportResult, error) {
 	var res ImportResult
 	var pending event.Batch
+	// One batch is stored while the reader fills the next, so reading and
+	// writing use both cores; at most one batch is in flight.
+	type outcome struct {
+		r   Result
+		err error
+	}
+	var inflight chan outcome
+	wait := func() error {
+		if inflight == nil {
+			return nil
+		}
+		o := <-inflight
+		inflight = nil
+		res.Accepted += o.r.Accepted
+		res.Duplicates += o.r.Duplicates
+		res.Quarantined += o.r.Quarantined
+		res.Suppressed += o.r.Suppressed
+		return o.err
+	}
 	flush := func() error {
+		if err := wait(); err != nil {
+			return err
+		}
 		if len(pending.Events) == 0 && len(pending.Rejected) == 0 {
 			return nil
 		}
-		got, err := p.Collect(ctx, src, pending)
-		if err != nil {
-			return err
-		}
-		res.Accepted += got.Accepted
-		res.Duplicates += got.Duplicates
-		res.Quarantined += got.Quarantined
-		res.Suppressed += got.Suppressed
-		pending = event.Batch{Events: pending.Events[:0]}
+		b := pending
+		pending = event.Batch{Events: make([]event.Event, 0, importBatch)}
+		ch := make(chan outcome, 1)
+		inflight = ch
+		go func() {
+			r, err := p.Collect(ctx, src, b)
+			ch <- outcome{r, err}
+		}()
 		return nil
 	}
 	opt.SourceID = src.ID
@@ -85,6 +106,9 @@ func (p *Pipeline) Import(ctx context.Context, src meta.Source, r io.Reader, spe
 	}
 	if err == nil {
 		err = flush()
+	}
+	if werr := wait(); err == nil {
+		err = werr
 	}
 	res.Read, res.Rejected = st.Events, st.Rejected
 	return res, err

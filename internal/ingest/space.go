@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/trekhq/trek/internal/datadir"
@@ -90,7 +91,7 @@ func openSpace(ctx context.Context, p *Pipeline, wsID string) (*space, error) {
 	sp.store = st
 	since := p.cfg.Now().Add(-p.cfg.DedupWindow)
 	if err := st.Messages(ctx, since, func(src, msg string, at time.Time) {
-		sp.seen[seenKey{src, msg}] = at
+		sp.seen[seenKey{strings.Clone(src), strings.Clone(msg)}] = at
 	}); err != nil {
 		st.Close()
 		sp.idlog.Close()
@@ -273,7 +274,9 @@ func (sp *space) process(group []*request) {
 		return
 	}
 	for k, at := range pending {
-		sp.seen[k] = at
+		// Clone: the parsed ids point into their whole request body, which
+		// the index would otherwise keep alive for the dedup window.
+		sp.seen[seenKey{strings.Clone(k.source), strings.Clone(k.message)}] = at
 	}
 	sp.prune(now)
 }

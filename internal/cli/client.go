@@ -141,3 +141,21 @@ func (c *client) upload(ctx context.Context, path string, body io.Reader, out an
 	}
 	return resp.Header, nil
 }
+
+// parseClient parses a client command's flags and returns its positional
+// arguments, whether --output asks for JSON, and the API client.
+func parseClient(fs *flag.FlagSet, args []string, cf clientFlags, output *string) ([]string, bool, *client, error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	asJSON, err := outputFlag(output)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	c, err := cf.client()
+	if err != nil {
+		return nil, false, nil, err
+	}
+	return pos, asJSON, c, nil
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/trekhq/trek/internal/gen"
 	"github.com/trekhq/trek/internal/importer"
 	"github.com/trekhq/trek/internal/ingest"
+	"github.com/trekhq/trek/internal/journey"
 	"github.com/trekhq/trek/internal/meta"
 	"github.com/trekhq/trek/internal/meta/sqlite"
 	"github.com/trekhq/trek/internal/server"
@@ -514,17 +515,9 @@ func runSource(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var name, channel *string
 	if sub == "create" {
 		name = fs.String("name", "", "name of the source (required)")
-		channel = fs.String("channel", "web", "channel: "+strings.Join([]string{"web", "mobile", "call_centre", "store", "email", "ads", "social", "chat", "partner", "crm", "other"}, ", "))
+		channel = fs.String("channel", "web", "channel: "+strings.Join(journey.Channels, ", "))
 	}
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	asJSON, err := outputFlag(output)
-	if err != nil {
-		return err
-	}
-	c, err := cf.client()
+	pos, asJSON, c, err := parseClient(fs, args, cf, output)
 	if err != nil {
 		return err
 	}

@@ -51,15 +51,7 @@ func runMap(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		name = fs.String("name", "", "name of the new map")
 		file = fs.String("file", "", "create from a map document in this JSON file instead of a template")
 	}
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	asJSON, err := outputFlag(output)
-	if err != nil {
-		return err
-	}
-	c, err := cf.client()
+	pos, asJSON, c, err := parseClient(fs, args, cf, output)
 	if err != nil {
 		return err
 	}
@@ -267,15 +259,7 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		from = fs.Int("from", 0, "older version (default: the one before --to)")
 		to = fs.Int("to", 0, "newer version (default: the current one)")
 	}
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	asJSON, err := outputFlag(output)
-	if err != nil {
-		return err
-	}
-	c, err := cf.client()
+	pos, asJSON, c, err := parseClient(fs, args, cf, output)
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,7 @@ func commands() []command {
 		{"version", "list, show, restore and diff versions of a map on a server", runVersion},
 		{"source", "create, list, rotate, disable and enable event sources on a server", runSource},
 		{"import", "import events from NDJSON, CSV or XES files (offline into a data directory, or to a server)", runImport},
+		{"query", "run analytics on a server: funnel, trends, paths, dfg, variants, retention, conformance, metrics, activities, discover", runQuery},
 		{"export", "export every event of a data directory as Parquet or NDJSON", runExport},
 		{"gen", "generate realistic omnichannel journeys with planted effects", runGen},
 	}

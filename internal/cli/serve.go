@@ -35,6 +35,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	demo := fs.Bool("demo", false, "fill an empty default workspace with the example maps and personas")
 	maxInFlight := fs.Int("max-collect-requests", 256, "collection requests read and parsed at once; more are answered 429")
+	staleness := fs.Duration("analytics-staleness", time.Minute, "how far behind the events analytics answers may be: an index up to this old is served while a fresh one builds (0: always fresh)")
+	queryTimeout := fs.Duration("query-timeout", server.DefaultQueryTimeout, "longest an analytics query may run")
+	maxQueries := fs.Int("max-queries", 0, "analytics queries run at once; more wait (0: one per core)")
 	pf := addPipelineFlags(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -62,7 +65,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("seed demo: %w", err)
 		}
 	}
-	srv, err := server.New(server.Config{MaxBody: *maxBody, SessionTTL: *sessionTTL, InsecureCookies: !*secure, Logger: log}, store)
+	if *staleness < 0 {
+		return usageErr("--analytics-staleness must not be negative")
+	}
+	srv, err := server.New(server.Config{MaxBody: *maxBody, SessionTTL: *sessionTTL, InsecureCookies: !*secure, Logger: log,
+		QueryTimeout: *queryTimeout, MaxQueries: *maxQueries}, store)
 	if err != nil {
 		return err
 	}
@@ -71,6 +78,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	icfg.Logger = log
+	icfg.Journeys.Staleness = *staleness
 	pipe, err := ingest.Open(icfg, store)
 	if err != nil {
 		return err

@@ -40,11 +40,13 @@ func CustomerID(root uint64) string { return CustomerPrefix + strconv.FormatUint
 // resolve finds a customer by trek's id or by any of their identifiers,
 // trying the identifier kinds in order: userId, anonymousId, then the
 // identifying traits (email, phone, ...), each normalised as at collection.
-func (sp *space) resolve(idOrIdentifier string) (uint64, bool) {
+// A query passes the graph it loaded once, so that all its lookups see the
+// same graph even if the writer rebuilds it meanwhile.
+func (sp *space) resolve(g *identity.Graph, idOrIdentifier string) (uint64, bool) {
 	if rest, ok := strings.CutPrefix(idOrIdentifier, CustomerPrefix); ok {
 		if n, err := strconv.ParseUint(rest, 10, 64); err == nil {
-			if _, ok := sp.graph.Identifier(n); ok {
-				return sp.graph.Customer(n), true
+			if _, ok := g.Identifier(n); ok {
+				return g.Customer(n), true
 			}
 		}
 	}
@@ -54,7 +56,7 @@ func (sp *space) resolve(idOrIdentifier string) (uint64, bool) {
 		if v == "" {
 			continue
 		}
-		if c, ok := sp.graph.Lookup(identity.Identifier{Kind: k, Value: v}); ok {
+		if c, ok := g.Lookup(identity.Identifier{Kind: k, Value: v}); ok {
 			return c, true
 		}
 	}
@@ -63,9 +65,9 @@ func (sp *space) resolve(idOrIdentifier string) (uint64, bool) {
 
 // events returns every event of a customer, across all their keys, in
 // time order (ties keep each key's arrival order).
-func (sp *space) events(ctx context.Context, root uint64) ([]event.Event, error) {
+func (sp *space) events(ctx context.Context, g *identity.Graph, root uint64) ([]event.Event, error) {
 	var all []event.Event
-	for _, k := range sp.graph.Keys(root) {
+	for _, k := range g.Keys(root) {
 		evs, err := sp.store.Events(ctx, k)
 		if err != nil {
 			return nil, fmt.Errorf("read events of key %d: %w", k, err)
@@ -87,16 +89,17 @@ func (p *Pipeline) Customer(ctx context.Context, wsID, idOrIdentifier string) (C
 	if err != nil {
 		return Customer{}, err
 	}
-	root, ok := sp.resolve(idOrIdentifier)
+	g := sp.graph.Load()
+	root, ok := sp.resolve(g, idOrIdentifier)
 	if !ok {
 		return Customer{}, fault.New(fault.NotFound, "no customer with id or identifier %q", idOrIdentifier)
 	}
-	evs, err := sp.events(ctx, root)
+	evs, err := sp.events(ctx, g, root)
 	if err != nil {
 		return Customer{}, err
 	}
-	c := Customer{ID: CustomerID(root), Identifiers: sp.graph.Members(root), Traits: map[string]any{},
-		EventCount: len(evs), Merges: sp.graph.MergeLog(root)}
+	c := Customer{ID: CustomerID(root), Identifiers: g.Members(root), Traits: map[string]any{},
+		EventCount: len(evs), Merges: g.MergeLog(root)}
 	if c.Merges == nil {
 		c.Merges = []identity.Merge{}
 	}
@@ -123,7 +126,8 @@ func (p *Pipeline) Timeline(ctx context.Context, wsID, idOrIdentifier string, li
 	if err != nil {
 		return nil, "", err
 	}
-	root, ok := sp.resolve(idOrIdentifier)
+	g := sp.graph.Load()
+	root, ok := sp.resolve(g, idOrIdentifier)
 	if !ok {
 		return nil, "", fault.New(fault.NotFound, "no customer with id or identifier %q", idOrIdentifier)
 	}
@@ -131,7 +135,7 @@ func (p *Pipeline) Timeline(ctx context.Context, wsID, idOrIdentifier string, li
 	if err != nil {
 		return nil, "", err
 	}
-	evs, err := sp.events(ctx, root)
+	evs, err := sp.events(ctx, g, root)
 	if err != nil {
 		return nil, "", err
 	}
@@ -170,7 +174,7 @@ func (p *Pipeline) Erase(ctx context.Context, wsID, idOrIdentifier, by string) (
 	if err != nil {
 		return meta.Erasure{}, err
 	}
-	root, ok := sp.resolve(idOrIdentifier)
+	root, ok := sp.resolve(sp.graph.Load(), idOrIdentifier)
 	if !ok {
 		return meta.Erasure{}, fault.New(fault.NotFound, "no customer with id or identifier %q", idOrIdentifier)
 	}
@@ -186,7 +190,8 @@ func (p *Pipeline) Erase(ctx context.Context, wsID, idOrIdentifier, by string) (
 // erasure is simply asked for again; the other order could leave events
 // that no identifier leads to any more.
 func (sp *space) erase(ctx context.Context, root uint64, by string) (meta.Erasure, error) {
-	keys := sp.graph.Keys(root)
+	g := sp.graph.Load()
+	keys := g.Keys(root)
 	if len(keys) == 0 {
 		return meta.Erasure{}, fault.New(fault.NotFound, "customer %s was already erased", CustomerID(root))
 	}
@@ -194,7 +199,7 @@ func (sp *space) erase(ctx context.Context, root uint64, by string) (meta.Erasur
 	if err != nil {
 		return meta.Erasure{}, &fault.Error{Code: fault.Unavailable, Message: "could not erase the customer's events; retry", Err: err}
 	}
-	erased, _ := sp.graph.Erase(root)
+	erased, _ := g.Erase(root)
 	if err := sp.logIdentity(ctx); err != nil {
 		return meta.Erasure{}, err
 	}

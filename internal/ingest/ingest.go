@@ -24,6 +24,7 @@ import (
 	"github.com/trekhq/trek/internal/event"
 	"github.com/trekhq/trek/internal/fault"
 	"github.com/trekhq/trek/internal/identity"
+	"github.com/trekhq/trek/internal/journeys"
 	"github.com/trekhq/trek/internal/meta"
 	"github.com/trekhq/trek/internal/store"
 	"github.com/trekhq/trek/internal/wal"
@@ -57,9 +58,11 @@ type Config struct {
 	// FS is the file system of the event and identity logs (default: the
 	// real one). Tests pass a *wal.FaultFS to inject I/O errors and a full
 	// disk; snapshots and column files stay on the real one.
-	FS     wal.FS
-	Logger *slog.Logger
-	Now    func() time.Time
+	FS wal.FS
+	// Journeys configures each workspace's analytics index (Journeys).
+	Journeys journeys.CacheOptions
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Result says what became of a request's events.
@@ -78,6 +81,7 @@ type Pipeline struct {
 
 	mu     sync.Mutex
 	spaces map[string]*space
+	caches map[string]*journeys.Cache // by workspace, made on first use
 	closed bool
 }
 
@@ -185,6 +189,7 @@ func (p *Pipeline) Close() error {
 	spaces := p.spaces
 	p.spaces = map[string]*space{}
 	p.mu.Unlock()
+	p.closeJourneys()
 	var errs []error
 	for _, sp := range spaces {
 		errs = append(errs, sp.close())
@@ -201,11 +206,13 @@ func (p *Pipeline) Store(ctx context.Context, wsID string) (*store.Store, error)
 	return sp.store, nil
 }
 
-// Graph returns a workspace's identity graph, for queries.
+// Graph returns a workspace's identity graph, for queries. After a failed
+// identity-log write the workspace replaces its graph with one rebuilt from
+// the disk, so a query should ask for it once and not keep it.
 func (p *Pipeline) Graph(ctx context.Context, wsID string) (*identity.Graph, error) {
 	sp, err := p.space(ctx, wsID)
 	if err != nil {
 		return nil, err
 	}
-	return sp.graph, nil
+	return sp.graph.Load(), nil
 }

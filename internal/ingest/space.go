@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/trekhq/trek/internal/datadir"
@@ -26,6 +28,17 @@ const maxGroup = 256
 
 // snapshotEvery is how many identity-log records pass between snapshots.
 const snapshotEvery = 4096
+
+// After a failed identity-log append the writer rebuilds the graph from the
+// disk at once; if that fails too, it tries again on a later request, no
+// sooner than this backoff, which doubles up to its maximum. Short, because
+// every request meanwhile is refused; bounded below, because a disk that
+// just failed is rarely back within microseconds and each attempt reads the
+// whole snapshot.
+const (
+	minRecoverWait = 100 * time.Millisecond
+	maxRecoverWait = 2 * time.Second
+)
 
 type reqKind int
 
@@ -58,7 +71,9 @@ type space struct {
 	dir   string
 	store *store.Store
 	idlog *wal.Log
-	graph *identity.Graph
+	// graph is swapped whole when it is rebuilt after a storage failure;
+	// readers on other goroutines load it once per query.
+	graph atomic.Pointer[identity.Graph]
 
 	reqs chan *request
 	stop chan struct{}
@@ -69,8 +84,16 @@ type space struct {
 	lastPrune  time.Time
 	sinceSnap  int
 	lastIDLSN  uint64
-	broken     error
 	changesBuf []byte
+	addedBuf   []seenKey
+	lastSource string
+	// stale is set while the graph in memory may be ahead of the identity
+	// log (an append failed and rebuilding it has not yet worked): every
+	// write is refused with it, since stitching on that graph could file
+	// events under keys that no durable record explains.
+	stale       error
+	recoverAt   time.Time // no rebuild before this
+	recoverWait time.Duration
 }
 
 func openSpace(ctx context.Context, p *Pipeline, wsID string) (*space, error) {
@@ -80,9 +103,12 @@ func openSpace(ctx context.Context, p *Pipeline, wsID string) (*space, error) {
 	}
 	sp := &space{p: p, ws: wsID, dir: dir, reqs: make(chan *request, p.cfg.QueueDepth),
 		stop: make(chan struct{}), done: make(chan struct{}), seen: map[seenKey]time.Time{}}
-	if err := sp.loadIdentity(); err != nil {
+	g, idlog, lsn, err := sp.loadIdentity()
+	if err != nil {
 		return nil, err
 	}
+	sp.graph.Store(g)
+	sp.idlog, sp.lastIDLSN = idlog, lsn
 	st, err := store.Open(ctx, filepath.Join(dir, "events"), store.Options{Sync: p.cfg.Sync, HeadEvents: p.cfg.HeadEvents, FS: p.cfg.FS, Logger: p.cfg.Logger})
 	if err != nil {
 		sp.idlog.Close()
@@ -103,46 +129,102 @@ func openSpace(ctx context.Context, p *Pipeline, wsID string) (*space, error) {
 }
 
 // loadIdentity reads the graph's snapshot and replays the identity log
-// after it.
-func (sp *space) loadIdentity() error {
+// after it. It returns the graph, the open log and the log's last LSN, and
+// changes nothing in sp, so that a failed rebuild leaves the writer as it
+// was.
+func (sp *space) loadIdentity() (*identity.Graph, *wal.Log, uint64, error) {
 	cfg := identity.Config{Secret: sp.p.secret, MaxAnonymousIDs: sp.p.cfg.MaxAnonymousIDs}
 	snap := filepath.Join(sp.dir, "identity.snapshot")
+	var g *identity.Graph
 	f, err := os.Open(snap)
 	switch {
 	case err == nil:
-		g, lerr := identity.Load(bufio.NewReader(f), cfg)
+		g, err = identity.Load(bufio.NewReader(f), cfg)
 		f.Close()
-		if lerr != nil {
-			return fmt.Errorf("load identity snapshot %s: %w", snap, lerr)
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("load identity snapshot %s: %w", snap, err)
 		}
-		sp.graph = g
 	case errors.Is(err, os.ErrNotExist):
-		g, nerr := identity.New(cfg)
-		if nerr != nil {
-			return nerr
+		if g, err = identity.New(cfg); err != nil {
+			return nil, nil, 0, err
 		}
-		sp.graph = g
 	default:
-		return fmt.Errorf("open identity snapshot %s: %w", snap, err)
+		return nil, nil, 0, fmt.Errorf("open identity snapshot %s: %w", snap, err)
 	}
 	log, err := wal.Open(filepath.Join(sp.dir, "identity"), wal.Options{Sync: sp.p.cfg.Sync, FS: sp.p.cfg.FS, Logger: sp.p.cfg.Logger})
 	if err != nil {
-		return fmt.Errorf("open identity log of workspace %s: %w", sp.ws, err)
+		return nil, nil, 0, fmt.Errorf("open identity log of workspace %s: %w", sp.ws, err)
 	}
+	var last uint64
 	err = log.Replay(func(lsn uint64, rec []byte) error {
 		changes, err := identity.DecodeChanges(rec)
 		if err != nil {
 			return fmt.Errorf("%w: %v", wal.ErrCorrupt, err)
 		}
-		sp.lastIDLSN = lsn
-		return sp.graph.Apply(changes)
+		last = lsn
+		return g.Apply(changes)
 	})
 	if err != nil {
 		log.Close()
-		return fmt.Errorf("replay identity log of workspace %s: %w", sp.ws, err)
+		return nil, nil, 0, fmt.Errorf("replay identity log of workspace %s: %w", sp.ws, err)
 	}
-	sp.idlog = log
+	return g, log, last, nil
+}
+
+// recoverIdentity throws the graph in memory away and rebuilds it from the
+// snapshot and the identity log, reopened so that it starts again from what
+// is durable (cutting any torn tail an append left). This is how the
+// workspace comes back after a failed append without a restart: the graph
+// cannot undo the changes that were not logged, and keeping it would let
+// later records build on them.
+func (sp *space) recoverIdentity() error {
+	// The old log may be broken, or may have recovered in place; either
+	// way a fresh replay is the one view of the disk that can be trusted.
+	if err := sp.idlog.Close(); err != nil {
+		sp.p.cfg.Logger.Warn("close identity log for recovery", "workspace", sp.ws, "err", err)
+	}
+	g, log, lsn, err := sp.loadIdentity()
+	if err != nil {
+		return err
+	}
+	sp.graph.Store(g)
+	sp.idlog, sp.lastIDLSN = log, lsn
+	sp.stale, sp.recoverWait = nil, 0
+	sp.p.cfg.Logger.Info("identity graph rebuilt from disk after a storage failure", "workspace", sp.ws, "lsn", lsn)
 	return nil
+}
+
+// tryRecover rebuilds a stale graph, unless the last attempt was too
+// recent. It returns the error to answer with while the graph is stale.
+func (sp *space) tryRecover() error {
+	now := time.Now()
+	if now.Before(sp.recoverAt) {
+		return sp.stale
+	}
+	err := sp.recoverIdentity()
+	if err == nil {
+		return nil
+	}
+	sp.stale = staleError(err)
+	sp.recoverWait = min(max(2*sp.recoverWait, minRecoverWait), maxRecoverWait)
+	sp.recoverAt = now.Add(sp.recoverWait)
+	sp.p.cfg.Logger.Error("rebuild identity graph", "workspace", sp.ws, "retry_in", sp.recoverWait, "err", err)
+	return sp.stale
+}
+
+// staleError is the answer while the graph waits to be rebuilt, naming a
+// full disk when that is what stands in the way.
+func staleError(cause error) *fault.Error {
+	return &fault.Error{Code: fault.Unavailable, Message: diskFull(cause) + "the identity log is being recovered after a storage failure; retry", Err: cause}
+}
+
+// diskFull prefixes a message when err comes from a full disk, the one
+// cause an operator can act on at once.
+func diskFull(err error) string {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return "disk full: "
+	}
+	return ""
 }
 
 // submit queues a request for the writer and waits for its answer.
@@ -209,27 +291,43 @@ func (sp *space) drain(err error) {
 // together in one durable write.
 func (sp *space) process(group []*request) {
 	ctx := context.Background()
-	if sp.broken != nil {
-		for _, r := range group {
-			r.err = sp.broken
+	if sp.stale != nil {
+		if err := sp.tryRecover(); err != nil {
+			for _, r := range group {
+				r.err = err
+			}
+			return
 		}
-		return
 	}
 	var collect []*request
 	for _, r := range group {
+		if sp.stale != nil {
+			// An erasure before this one failed to log and the graph
+			// could not be rebuilt.
+			r.err = sp.stale
+			continue
+		}
 		if r.kind == reqErase {
 			r.erased, r.err = sp.erase(ctx, r.customer, r.by)
 			continue
 		}
 		collect = append(collect, r)
 	}
-	if len(collect) == 0 {
+	if len(collect) == 0 || sp.stale != nil {
 		return
 	}
 	now := sp.p.cfg.Now()
-	var recs []store.Record
+	n := 0
+	for _, r := range collect {
+		n += len(r.batch.Events)
+	}
+	recs := make([]store.Record, 0, n)
 	var quarantine []meta.QuarantineItem
-	pending := map[seenKey]time.Time{}
+	// The group's messageIds go into the dedup index as they are met, so
+	// that a repeat within the group is caught by the same lookup; if the
+	// group fails they are taken out again, since its events were not
+	// stored.
+	added := sp.addedBuf[:0]
 	for _, r := range collect {
 		for _, rej := range r.batch.Rejected {
 			quarantine = append(quarantine, meta.QuarantineItem{WorkspaceID: sp.ws, SourceID: r.src.ID, Reason: rej.Reason,
@@ -246,12 +344,7 @@ func (sp *space) process(group []*request) {
 			if e.MessageID == "" {
 				e.MessageID = journey.NewID("msg")
 			}
-			k := seenKey{e.SourceID, e.MessageID}
-			if _, dup := sp.seen[k]; dup {
-				r.res.Duplicates++
-				continue
-			}
-			if _, dup := pending[k]; dup {
+			if _, dup := sp.seen[seenKey{e.SourceID, e.MessageID}]; dup {
 				r.res.Duplicates++
 				continue
 			}
@@ -260,7 +353,12 @@ func (sp *space) process(group []*request) {
 				r.res.Suppressed++
 				continue
 			}
-			pending[k] = e.ReceivedAt
+			// Copies: the parsed ids point into their whole request body,
+			// which the index would otherwise keep alive for the dedup
+			// window. A group's events nearly all share one source id.
+			k := seenKey{sp.sourceID(e.SourceID), strings.Clone(e.MessageID)}
+			sp.seen[k] = e.ReceivedAt
+			added = append(added, k)
 			scrubIP(e, sp.p.cfg.KeepClientIP)
 			recs = append(recs, store.Record{Key: key, Event: *e})
 			r.res.Accepted++
@@ -268,17 +366,28 @@ func (sp *space) process(group []*request) {
 	}
 	err := sp.persist(ctx, recs, quarantine)
 	if err != nil {
+		for _, k := range added {
+			delete(sp.seen, k)
+		}
 		for _, r := range collect {
 			r.res, r.err = Result{}, err
 		}
-		return
 	}
-	for k, at := range pending {
-		// Clone: the parsed ids point into their whole request body, which
-		// the index would otherwise keep alive for the dedup window.
-		sp.seen[seenKey{strings.Clone(k.source), strings.Clone(k.message)}] = at
+	clear(added) // drop the strings, which the index owns
+	sp.addedBuf = added[:0]
+	if err == nil {
+		sp.prune(now)
 	}
-	sp.prune(now)
+}
+
+// sourceID returns a copy of a source id that the dedup index may keep,
+// the same copy for every event of the same source.
+func (sp *space) sourceID(id string) string {
+	if id == sp.lastSource {
+		return sp.lastSource
+	}
+	sp.lastSource = strings.Clone(id)
+	return sp.lastSource
 }
 
 // stitch files an event in the identity graph and returns its key, or 0 when
@@ -286,7 +395,7 @@ func (sp *space) process(group []*request) {
 func (sp *space) stitch(e *event.Event) uint64 {
 	cause := identity.Cause{MessageID: e.MessageID, Type: string(e.Type), Time: e.Timestamp}
 	if e.Type == event.Alias && e.PreviousID != "" && e.UserID != "" {
-		key, _ := sp.graph.Alias(identity.Identifier{Value: sp.p.cfg.Identity.Canonical(identity.KindUserID, e.PreviousID)},
+		key, _ := sp.graph.Load().Alias(identity.Identifier{Value: sp.p.cfg.Identity.Canonical(identity.KindUserID, e.PreviousID)},
 			identity.Identifier{Kind: identity.KindUserID, Value: sp.p.cfg.Identity.Canonical(identity.KindUserID, e.UserID)}, cause)
 		return key
 	}
@@ -295,7 +404,7 @@ func (sp *space) stitch(e *event.Event) uint64 {
 	for i, id := range ids {
 		gids[i] = identity.Identifier{Kind: id.Kind, Value: id.Value}
 	}
-	key, _ := sp.graph.Observe(gids, cause)
+	key, _ := sp.graph.Load().Observe(gids, cause)
 	return key
 }
 
@@ -326,18 +435,26 @@ func (sp *space) persist(ctx context.Context, recs []store.Record, quarantine []
 }
 
 // logIdentity writes the graph's pending changes to the identity log. If
-// that fails the graph in memory is ahead of the disk, and cannot be
-// trusted: the workspace refuses writes until trek restarts and rebuilds it.
+// that fails the graph in memory is ahead of the disk: it is rebuilt from
+// the disk before anything else is stitched (see recoverIdentity), and the
+// caller's group is refused, its events not stored and their messageIds
+// not marked seen. A failed fsync is never retried: the log cuts back to
+// what an fsync confirmed, and the rebuilt graph holds exactly that.
 func (sp *space) logIdentity(ctx context.Context) error {
-	sp.changesBuf = sp.graph.FlushChanges(sp.changesBuf[:0])
+	sp.changesBuf = sp.graph.Load().FlushChanges(sp.changesBuf[:0])
 	if len(sp.changesBuf) == 0 || isEmptyChanges(sp.changesBuf) {
 		return nil
 	}
 	lsn, err := sp.idlog.Append(ctx, sp.changesBuf)
 	if err != nil {
-		sp.broken = &fault.Error{Code: fault.Unavailable, Message: "the identity log could not be written; trek must restart", Err: err}
 		sp.p.cfg.Logger.Error("append identity changes", "workspace", sp.ws, "err", err)
-		return sp.broken
+		failed := &fault.Error{Code: fault.Unavailable, Message: diskFull(err) + "the identity log could not be written; retry", Err: err}
+		sp.stale = staleError(err)
+		sp.recoverAt, sp.recoverWait = time.Time{}, 0
+		if rerr := sp.tryRecover(); rerr == nil {
+			sp.p.cfg.Logger.Info("identity log recovered in place", "workspace", sp.ws)
+		}
+		return failed
 	}
 	sp.lastIDLSN = lsn
 	sp.sinceSnap++
@@ -365,7 +482,7 @@ func (sp *space) snapshot(seal ...bool) error {
 	}
 	defer os.Remove(tmp.Name())
 	w := bufio.NewWriterSize(tmp, 1<<20)
-	if err := sp.graph.Snapshot(w); err != nil {
+	if err := sp.graph.Load().Snapshot(w); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -413,7 +530,9 @@ func (sp *space) close() error {
 	close(sp.stop)
 	<-sp.done
 	var errs []error
-	if sp.broken == nil {
+	// A stale graph is ahead of the disk: snapshotting it would make
+	// durable what was never acknowledged.
+	if sp.stale == nil {
 		if err := sp.snapshot(); err != nil {
 			errs = append(errs, fmt.Errorf("snapshot identity of workspace %s: %w", sp.ws, err))
 		}

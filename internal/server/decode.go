@@ -21,18 +21,28 @@ import (
 // exactly. Unknown fields and wrong types are reported with their JSON path,
 // all of them at once, so a client can fix a document in one round.
 func decodeJSON(r *http.Request, limit int64, dst any) error {
+	raw, err := readJSONBody(r, limit)
+	if err != nil {
+		return err
+	}
+	return decodeBytes(raw, dst)
+}
+
+// readJSONBody reads a JSON request body of at most limit bytes, for a
+// handler that must look at it before it knows which type it decodes to.
+func readJSONBody(r *http.Request, limit int64) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return fault.New(fault.Invalid, "Content-Type must be application/json, not %q", ct)
+		return nil, fault.New(fault.Invalid, "Content-Type must be application/json, not %q", ct)
 	}
 	raw, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return fault.New(fault.TooLarge, "the request body is larger than %d bytes", limit)
+			return nil, fault.New(fault.TooLarge, "the request body is larger than %d bytes", limit)
 		}
-		return fault.New(fault.Invalid, "could not read the request body")
+		return nil, fault.New(fault.Invalid, "could not read the request body")
 	}
-	return decodeBytes(raw, dst)
+	return raw, nil
 }
 
 func decodeBytes(raw []byte, dst any) error {

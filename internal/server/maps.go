@@ -62,6 +62,10 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/api/v1/maps/{id}/versions/{version}", needViewer, s.getVersion},
 		{"POST", "/api/v1/maps/{id}/versions/{version}/restore", needEditor, s.restoreVersion},
 		{"GET", "/api/v1/maps/{id}/diff", needViewer, s.diffMap},
+		{"GET", "/api/v1/maps/{id}/metrics", needViewer, s.mapMetrics},
+		{"POST", "/api/v1/maps/discover", needEditor, s.discoverMap},
+		{"POST", "/api/v1/query/{kind}", needViewer, s.query},
+		{"GET", "/api/v1/activities", needViewer, s.activities},
 
 		{"GET", "/api/v1/personas", needViewer, s.listPersonas},
 		{"POST", "/api/v1/personas", needEditor, s.createPersona},

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -31,6 +32,8 @@ const (
 	// DefaultMaxImportBytes bounds an uploaded import; bigger histories are
 	// imported offline with 'trek import --data'.
 	DefaultMaxImportBytes = 1 << 30
+	// DefaultQueryTimeout bounds one analytics query.
+	DefaultQueryTimeout = 60 * time.Second
 )
 
 // Config is what the server needs besides its stores.
@@ -46,8 +49,13 @@ type Config struct {
 	// LoginRate limits login attempts per client address.
 	LoginRate  rate.Limit
 	LoginBurst int
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// QueryTimeout bounds one analytics query (default 60 s) and
+	// MaxQueries how many run at once (default the number of cores), so
+	// that analytics cannot starve collection.
+	QueryTimeout time.Duration
+	MaxQueries   int
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // Server serves trek's HTTP API.
@@ -62,6 +70,9 @@ type Server struct {
 	latency *prometheus.HistogramVec
 	cop     *http.CrossOriginProtection
 	collect *collection // nil until EnableCollection
+	// querySlots holds a token per running analytics query.
+	querySlots chan struct{}
+	web        http.Handler // the embedded web app, for every path outside the API
 
 	touchMu sync.Mutex
 	touched map[string]time.Time // token id → when its use was last recorded
@@ -96,7 +107,14 @@ func New(cfg Config, store meta.Store) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.QueryTimeout <= 0 {
+		cfg.QueryTimeout = DefaultQueryTimeout
+	}
+	if cfg.MaxQueries <= 0 {
+		cfg.MaxQueries = runtime.GOMAXPROCS(0)
+	}
 	s := &Server{
+		querySlots:  make(chan struct{}, cfg.MaxQueries),
 		cfg:         cfg,
 		meta:        store,
 		log:         cfg.Logger,
@@ -126,6 +144,9 @@ func New(cfg Config, store meta.Store) (*Server, error) {
 	s.mux.Handle("/api/", s.instrument("unmatched", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fault.New(fault.NotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})))
+	if err := s.mountWeb(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -139,6 +160,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+	if isAppPath(r.URL.Path) {
+		s.web.ServeHTTP(w, r)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 

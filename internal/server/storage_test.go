@@ -242,13 +242,33 @@ func (se *storageEnv) check(how string, found map[string]int, refusedMayBeStored
 	}
 }
 
+// acceptSoon sends a batch until it is stored, for up to a few seconds: a
+// workspace whose identity log could not be reopened tries again after a
+// short backoff once the disk is back. Each 503 meanwhile must be a proper
+// refusal.
+func (se *storageEnv) acceptSoon(b storageBatch) {
+	se.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		r := se.post(b)
+		if r.status == 200 {
+			break
+		}
+		if r.status != 503 || time.Now().After(deadline) {
+			se.t.Fatalf("%s after the failure cleared: status %d; body %s", b.name, r.status, r.body)
+		}
+		se.refuse(b, "")
+		time.Sleep(20 * time.Millisecond)
+	}
+	se.accept(b) // a repeat: all duplicates, and the ledger updated
+}
+
 // TestStorageFailuresAnswer503NeverOK injects each storage failure under
 // a running server and checks the client sees 503 with Retry-After and a
 // message saying what failed; that events acknowledged before stay
 // readable, refused ones are not stored, the workspace resumes when the
-// failure clears (or, when a log broke, after a restart), a retry of the
-// refused batch is then stored exactly once, and a power cut afterwards
-// loses nothing acknowledged.
+// failure clears (or, when the event log broke, after a restart), a retry
+// of the refused batch is then stored exactly once, and a power cut
+// afterwards loses nothing acknowledged.
 func TestStorageFailuresAnswer503NeverOK(t *testing.T) {
 	const eventLog, identityLog = "/events/wal/", "/identity/"
 	cases := []struct {
@@ -259,13 +279,17 @@ func TestStorageFailuresAnswer503NeverOK(t *testing.T) {
 		// newCustomer: the refused batch introduces a customer, so the
 		// identity log is written first.
 		newCustomer bool
-		msg         string // in every 503's message
+		msg         string // in the first 503's message
+		laterMsg    string // in the later 503s' messages, if not msg
 		// lasting: the failure stays until cleared, so a second request
 		// fails too.
 		lasting bool
 		// needsRestart: the workspace stays unavailable after the failure
 		// clears, until trek restarts.
 		needsRestart bool
+		// recoversSoon: once the failure clears, the workspace takes
+		// events again after a short backoff, without a restart.
+		recoversSoon bool
 		// refusedMayBeStored: the log broke, so by its contract (package
 		// wal) a refused record may come back after a restart, once.
 		refusedMayBeStored bool
@@ -306,23 +330,43 @@ func TestStorageFailuresAnswer503NeverOK(t *testing.T) {
 			refusedMayBeStored: true,
 		},
 		{
-			name:         "identity log write fails with EIO",
-			inject:       func(f *wal.FaultFS) { f.Inject(wal.Fault{Op: wal.OpWrite, Path: identityLog}) },
-			newCustomer:  true,
-			msg:          "identity log",
-			lasting:      true, // the workspace's graph is ahead of its log
-			needsRestart: true,
+			// The workspace rebuilds its identity graph from the log at
+			// once: the next request is stored.
+			name:        "identity log write fails with EIO",
+			inject:      func(f *wal.FaultFS) { f.Inject(wal.Fault{Op: wal.OpWrite, Path: identityLog}) },
+			newCustomer: true,
+			msg:         "identity log could not be written",
 		},
 		{
-			// The identity log is written first and fails; the graph in
-			// memory is then ahead of it, so the workspace waits for a
-			// restart even once there is room again.
+			name:        "identity log fsync fails after writing",
+			inject:      func(f *wal.FaultFS) { f.Inject(wal.Fault{Op: wal.OpSync, Path: identityLog, Persist: true}) },
+			newCustomer: true,
+			msg:         "identity log could not be written",
+		},
+		{
+			// The identity log breaks and cannot be reopened while fsyncs
+			// fail; once they work, the workspace rebuilds its graph and
+			// resumes. The refused events were never written, whatever
+			// becomes of their identity record.
+			name:         "identity log fsync keeps failing",
+			inject:       func(f *wal.FaultFS) { f.Inject(wal.Fault{Op: wal.OpSync, Path: identityLog, Times: -1}) },
+			newCustomer:  true,
+			msg:          "identity log could not be written",
+			laterMsg:     "identity log",
+			lasting:      true,
+			recoversSoon: true,
+		},
+		{
+			// The identity log is written first and fails; its graph is
+			// rebuilt from the disk once the log can be reopened, which
+			// (rewriting its tail) needs room again.
 			name:         "whole disk full",
 			inject:       func(f *wal.FaultFS) { f.SetCapacity(1) },
 			newCustomer:  true,
-			msg:          "identity log",
+			msg:          "disk full: the identity log could not be written",
+			laterMsg:     "disk full: the identity log is being recovered",
 			lasting:      true,
-			needsRestart: true,
+			recoversSoon: true,
 		},
 		{
 			// With no new identifier only the event log is written, and
@@ -345,8 +389,12 @@ func TestStorageFailuresAnswer503NeverOK(t *testing.T) {
 			refused := se.batch(25, tc.newCustomer)
 			se.refuse(refused, tc.msg)
 			if tc.lasting {
-				se.refuse(se.batch(5, false), tc.msg)
-				se.refuse(refused, tc.msg) // a client's retry fails the same way
+				later := tc.laterMsg
+				if later == "" {
+					later = tc.msg
+				}
+				se.refuse(se.batch(5, false), later)
+				se.refuse(refused, later) // a client's retry fails the same way
 			}
 			// While the failure lasts or the log is broken, the events
 			// acknowledged before are still served and the refused are not.
@@ -355,10 +403,22 @@ func TestStorageFailuresAnswer503NeverOK(t *testing.T) {
 
 			se.fs.ClearFaults()
 			se.fs.SetCapacity(0)
-			if tc.needsRestart {
+			switch {
+			case tc.needsRestart:
 				se.refuse(se.batch(5, false), "")
-			} else {
+			case tc.recoversSoon:
+				se.acceptSoon(se.batch(10, false))
+			default:
 				se.accept(se.batch(10, false))
+			}
+			if !tc.needsRestart {
+				// Without a restart, the refused batch is stored once when
+				// sent again: it was not marked seen.
+				if res := se.accept(refused); res.Accepted != len(refused.ids) {
+					t.Errorf("retry of the refused batch without a restart: %+v, want all accepted", res)
+				}
+				se.check("after the retry without a restart", se.stored(), false)
+				se.check("customer API after the retry without a restart", se.timeline(), false)
 			}
 
 			// A restart on the same files, without the fault, recovers:

@@ -9,6 +9,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/trekhq/trek/internal/event"
@@ -245,25 +247,48 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 // appendObject writes the keys in sorted order: the encoding is then
 // deterministic, and the same context shape in consecutive events becomes
 // a repeated byte string that the column files' compressor folds away.
+// Keys and values are taken in one pass over the map and sorted together,
+// so no value is looked up again by its key.
 func appendObject(b []byte, m map[string]any, depth int) ([]byte, error) {
 	b = appendUvarint(append(b, tagObject), uint64(len(m)))
-	var small [16]string // most objects are small: no allocation for their keys
-	keys := small[:0]
+	var small [16]member // most objects are small: no allocation for them
+	members := small[:0]
 	if len(m) > len(small) {
-		keys = make([]string, 0, len(m))
+		members = make([]member, 0, len(m))
 	}
-	for k := range m {
-		keys = append(keys, k)
+	for k, v := range m {
+		members = append(members, member{k, v})
 	}
-	slices.Sort(keys)
+	sortMembers(members)
 	var err error
-	for _, k := range keys {
-		b = appendString(b, k)
-		if b, err = appendValue(b, m[k], depth+1); err != nil {
+	for i := range members {
+		b = appendString(b, members[i].key)
+		if b, err = appendValue(b, members[i].value, depth+1); err != nil {
 			return b, err
 		}
 	}
 	return b, nil
+}
+
+// member is one key of an object and its value.
+type member struct {
+	key   string
+	value any
+}
+
+// sortMembers orders members by key, bytewise, as slices.Sort orders
+// strings. Objects are mostly small, where insertion sort is fastest and
+// needs no comparison function.
+func sortMembers(ms []member) {
+	if len(ms) > 16 {
+		slices.SortFunc(ms, func(a, b member) int { return strings.Compare(a.key, b.key) })
+		return
+	}
+	for i := 1; i < len(ms); i++ {
+		for j := i; j > 0 && ms[j].key < ms[j-1].key; j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
 }
 
 func appendFloat(b []byte, f float64, bits int) []byte {
@@ -484,24 +509,68 @@ func decodeEventFields(b []byte, fields Fields) (key uint64, e event.Event, err 
 // encodeRecord encodes a batch of records as one log record. Each event
 // is prefixed with its length so that the head can index the events of a
 // record without decoding them. offs receives each event's start and end.
+//
+// The record is built in a reused buffer and copied out at its exact
+// size: the head keeps it until the next fold, so growing a fresh slice
+// would cost a copy per doubling and keep up to half of it unused.
 func encodeRecord(firstSeq uint64, recs []Record, offs [][2]int) ([]byte, error) {
-	b := make([]byte, 0, 64+len(recs)*256)
-	b = append(b, recFormat, recEvents)
+	buf := recordBufs.Get().(*[]byte)
+	b := append((*buf)[:0], recFormat, recEvents)
 	b = appendUvarint(b, firstSeq)
 	b = appendUvarint(b, uint64(len(recs)))
-	var scratch []byte
 	var err error
 	for i := range recs {
-		scratch, err = appendEvent(scratch[:0], recs[i].Key, &recs[i].Event)
+		// Each event is encoded in place after room for a two-byte
+		// length (events of 128 B to 16 KiB, nearly all of them); the
+		// rare other one is moved once its length is known.
+		at := len(b)
+		b = append(b, 0, 0)
+		b, err = appendEvent(b, recs[i].Key, &recs[i].Event)
 		if err != nil {
+			putRecordBuf(buf, b)
 			return nil, fmt.Errorf("event %d (messageId %q): %w", i, recs[i].Event.MessageID, err)
 		}
-		b = appendUvarint(b, uint64(len(scratch)))
-		offs[i][0] = len(b)
-		b = append(b, scratch...)
-		offs[i][1] = len(b)
+		n := len(b) - at - 2
+		w := uvarintLen(uint64(n))
+		switch {
+		case w < 2:
+			copy(b[at+w:], b[at+2:])
+			b = b[:len(b)-(2-w)]
+		case w > 2:
+			b = append(b, make([]byte, w-2)...)
+			copy(b[at+w:], b[at+2:at+2+n])
+		}
+		binary.PutUvarint(b[at:], uint64(n))
+		offs[i] = [2]int{at + w, at + w + n}
 	}
-	return b, nil
+	rec := bytes.Clone(b)
+	putRecordBuf(buf, b)
+	return rec, nil
+}
+
+// recordBufs holds the buffers encodeRecord builds records in.
+var recordBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledRecord bounds the buffers kept for reuse, so that one huge
+// record does not stay in memory for good.
+const maxPooledRecord = 16 << 20
+
+func putRecordBuf(buf *[]byte, b []byte) {
+	if cap(b) > maxPooledRecord {
+		return
+	}
+	*buf = b[:0]
+	recordBufs.Put(buf)
+}
+
+// uvarintLen is the length of v's uvarint encoding.
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
 }
 
 // recordEvents walks a log record, calling fn with each event's sequence

@@ -119,6 +119,9 @@ type Store struct {
 	bgCancel context.CancelFunc
 	retryAt  time.Time
 	keys     keysCache
+	// appends and erasures count what changed the store's contents, for
+	// readers that cache what they derived from it (see Generation).
+	appends, erasures uint64 // guarded by mu
 
 	// crashAt, set by tests, simulates a crash at a named point of a
 	// checkpoint: the checkpoint stops there, leaving the disk as a
@@ -303,6 +306,7 @@ func (s *Store) Append(ctx context.Context, recs []Record) error {
 	}
 	s.mu.Lock()
 	s.head.insert(keys, entries, len(rec))
+	s.appends++
 	s.endLSN = max(s.endLSN, lsn+1)
 	full := s.head.n >= s.opts.HeadEvents && !s.folding && !s.opts.Now().Before(s.retryAt)
 	s.mu.Unlock()
@@ -450,6 +454,7 @@ func (s *Store) checkpoint(ctx context.Context, erase map[uint64]bool) (removed 
 	infos := slices.Clone(s.infos)
 	if erase != nil {
 		s.hidden = erase
+		s.erasures++
 	}
 	s.mu.Unlock()
 	s.appendMu.Unlock()

@@ -8,7 +8,7 @@ DEMO_ADDR ?= 127.0.0.1:8080
 # The demo's admin password; set TREK_ADMIN_PASSWORD to choose another.
 TREK_ADMIN_PASSWORD ?= trek-demo-password
 
-.PHONY: build demo test lint unit race fuzz bench clean
+.PHONY: build demo test lint unit race fuzz bench bench-funnel clean web-test web-build web-screenshots
 
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/trek
@@ -24,7 +24,23 @@ demo: build
 	@echo "trek demo: log in as admin / $(TREK_ADMIN_PASSWORD) (data in $(DEMO_DATA))"
 	TREK_ADMIN_PASSWORD='$(TREK_ADMIN_PASSWORD)' ./$(BIN) serve --data $(DEMO_DATA) --addr $(DEMO_ADDR) --demo --secure-cookies=false
 
-test: lint unit
+test: lint unit web-test
+
+# The web app (web/): the committed build in web/dist must match the
+# sources, then component tests (Vitest) and end-to-end tests in Debian's
+# Chromium against the real server. Needs 'npm ci --prefix web' once.
+web-test: build
+	web/check-dist.sh
+	npm test --prefix web
+	TREK_BIN=$(BIN) npm run e2e --prefix web
+
+# Rebuilds web/dist after a change to the app's sources; commit the result.
+web-build:
+	npm run build --prefix web
+
+# Refreshes the screenshots the README shows.
+web-screenshots: build
+	SCREENSHOTS_DIR=docs/screenshots TREK_BIN=$(BIN) npm run e2e --prefix web
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -47,6 +63,13 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The 5-step funnel over generated data, in trek and in ClickHouse, at the
+# issue's sizes: make bench-funnel BENCH_EVENTS=100000000 (see
+# docs/benchmarks.md, "Analytics"). make bench runs it on a million events.
+BENCH_EVENTS ?= 10000000
+bench-funnel:
+	TREK_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run '^$$' -bench 'FunnelVsClickHouse' -benchtime 5x -timeout 3h ./internal/analytics
 
 clean:
 	rm -rf bin $(DEMO_DATA)

@@ -351,3 +351,86 @@ func confDatasets(t testing.TB) string {
 	}
 	return dir
 }
+
+// FuzzConformanceAgreesWithDirectCount checks the checker against a
+// direct, quadratic reading of the definitions on journeys over the
+// test map's events and an outside one.
+func FuzzConformanceAgreesWithDirectCount(f *testing.F) {
+	for _, s := range []string{"", "ABCD", "ACBD", "DCBA", "AXBBCD", "CABCD", "XXXX", "BDBDAC"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var toks []string
+		var steps []int32
+		for _, r := range s {
+			if len(toks) == 200 {
+				break
+			}
+			k := int32(r % 5)
+			toks = append(toks, string("ABCDX"[k]))
+			steps = append(steps, k)
+		}
+		ix := confIndex(confJourney{customer: 1, seq: strings.Join(toks, " ")})
+		res, err := Conformance(context.Background(), ix, ConformanceQuery{Map: confMap(), Customers: []string{"cus_1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var hits []int32
+		for _, k := range steps {
+			if k < 4 {
+				hits = append(hits, k)
+			}
+		}
+		if len(hits) == 0 {
+			if res.Journeys != 0 {
+				t.Fatalf("%q considered", s)
+			}
+			return
+		}
+		// Longest strictly rising subsequence by the quadratic recurrence.
+		best := make([]int, len(hits))
+		longest := 0
+		for i := range hits {
+			best[i] = 1
+			for k := range i {
+				if hits[k] < hits[i] {
+					best[i] = max(best[i], best[k]+1)
+				}
+			}
+			longest = max(longest, best[i])
+		}
+		ids := []string{"s1", "s2", "s3", "s4"}
+		want := JourneyConformanceDetail{Customer: "cus_1", Fitness: float64(longest) / 4,
+			Hit: []string{}, Skipped: []string{}, Repeated: []string{}, WrongOrder: []string{}, Outside: []string{}}
+		furthest := slices.Max(hits)
+		for k := range int32(4) {
+			n, late := 0, false
+			for i, h := range hits {
+				if h == k {
+					n++
+					if slices.ContainsFunc(hits[:i], func(e int32) bool { return e > k }) {
+						late = true
+					}
+				}
+			}
+			switch {
+			case n > 0:
+				want.Hit = append(want.Hit, ids[k])
+			case k < furthest:
+				want.Skipped = append(want.Skipped, ids[k])
+			}
+			if n > 1 {
+				want.Repeated = append(want.Repeated, ids[k])
+			}
+			if late {
+				want.WrongOrder = append(want.WrongOrder, ids[k])
+			}
+		}
+		if slices.Contains(steps, 4) {
+			want.Outside = []string{"X"}
+		}
+		if len(res.Customers) != 1 || !reflect.DeepEqual(res.Customers[0], want) {
+			t.Fatalf("%q: got %+v, want %+v", s, res.Customers, want)
+		}
+	})
+}

@@ -65,6 +65,10 @@ type DFGNode struct {
 	// (pm4py's start and end activities).
 	Start int `json:"start"`
 	End   int `json:"end"`
+	// MedianSecondsFromStart is the median time from the start of the
+	// journey (its first event counted) to the occurrences of the
+	// activity: where in a journey it typically happens.
+	MedianSecondsFromStart float64 `json:"medianSecondsFromStart"`
 }
 
 // DFGEdge says how often, and how fast, To directly follows From.
@@ -173,23 +177,33 @@ type dfgEdgeAcc struct {
 	from, to         uint32
 	count, customers int
 	seen             int
-	nanos            []int64
 }
 
-// dfgPart is one Scan part's accumulator.
+// dfgPart is one Scan part's accumulator. The times are kept in flat
+// arrays, one entry per event and per transition, rather than in a slice
+// per edge: two growing arrays cost far less than hundreds of small ones,
+// and the merge sorts them into one buffer by edge.
 type dfgPart struct {
-	n      int
-	dense  []int32 // from*n+to → edge index + 1; 0: none yet
-	sparse map[uint64]int32
-	nodes  []dfgNodeAcc // by activity code
-	edges  []dfgEdgeAcc
+	n        int
+	dense    []int32 // from*n+to → edge index + 1; 0: none yet
+	sparse   map[uint64]int32
+	nodes    []dfgNodeAcc // by activity code
+	edges    []dfgEdgeAcc
 	serial   int // journeys seen, the serial of the current one
 	journeys int // journeys with an event counted
-	events   int
+	// Per event counted: its activity and the time since its journey's
+	// first event counted.
+	acts      []uint32
+	fromStart []int64
+	// Per transition: its edge (index in edges) and the time it took.
+	edgeOf []int32
+	nanos  []int64
 }
 
-func newDFGPart(n int) *dfgPart {
-	p := &dfgPart{n: n, nodes: make([]dfgNodeAcc, n)}
+func newDFGPart(n, events int) *dfgPart {
+	p := &dfgPart{n: n, nodes: make([]dfgNodeAcc, n),
+		acts: make([]uint32, 0, events), fromStart: make([]int64, 0, events),
+		edgeOf: make([]int32, 0, events), nanos: make([]int64, 0, events)}
 	if n <= denseEdges {
 		p.dense = make([]int32, n*n)
 	} else {
@@ -198,7 +212,7 @@ func newDFGPart(n int) *dfgPart {
 	return p
 }
 
-func (p *dfgPart) node(a uint32) {
+func (p *dfgPart) node(a uint32, fromStart int64) {
 	if int(a) >= len(p.nodes) {
 		p.nodes = append(p.nodes, make([]dfgNodeAcc, int(a)+1-len(p.nodes))...)
 	}
@@ -208,36 +222,40 @@ func (p *dfgPart) node(a uint32) {
 		nd.seen = p.serial
 		nd.customers++
 	}
+	p.acts = append(p.acts, a)
+	p.fromStart = append(p.fromStart, fromStart)
 }
 
 func (p *dfgPart) edge(a, b uint32, nanos int64) {
-	var e *dfgEdgeAcc
+	var i int32
 	if p.dense != nil && int(a) < p.n && int(b) < p.n {
 		slot := &p.dense[int(a)*p.n+int(b)]
 		if *slot == 0 {
 			p.edges = append(p.edges, dfgEdgeAcc{from: a, to: b})
 			*slot = int32(len(p.edges))
 		}
-		e = &p.edges[*slot-1]
+		i = *slot - 1
 	} else {
 		if p.sparse == nil {
 			p.sparse = map[uint64]int32{}
 		}
 		k := uint64(a)<<32 | uint64(b)
-		i, ok := p.sparse[k]
+		slot, ok := p.sparse[k]
 		if !ok {
 			p.edges = append(p.edges, dfgEdgeAcc{from: a, to: b})
-			i = int32(len(p.edges))
-			p.sparse[k] = i
+			slot = int32(len(p.edges))
+			p.sparse[k] = slot
 		}
-		e = &p.edges[i-1]
+		i = slot - 1
 	}
+	e := &p.edges[i]
 	e.count++
 	if e.seen != p.serial {
 		e.seen = p.serial
 		e.customers++
 	}
-	e.nanos = append(e.nanos, nanos)
+	p.edgeOf = append(p.edgeOf, i)
+	p.nanos = append(p.nanos, nanos)
 }
 
 // DFG computes the directly-follows graph of the journeys in src. Node and
@@ -252,8 +270,14 @@ func DFG(ctx context.Context, src Source, q DFGQuery) (DFGResult, error) {
 	f := newProcessFilter(q.From, q.To, q.Activities, acts)
 	parts := make([]*dfgPart, src.Parts())
 	n := acts.Len()
+	// A source that knows its size (an Index) lets the parts' arrays be
+	// sized once instead of grown by copying, which was most of the cost.
+	hint := 0
+	if s, ok := src.(interface{ Events() int }); ok {
+		hint = s.Events()/len(parts) + s.Events()/(8*len(parts))
+	}
 	for i := range parts {
-		parts[i] = newDFGPart(n)
+		parts[i] = newDFGPart(n, hint)
 	}
 	need := Need{From: q.From, To: q.To}
 	err := src.Scan(ctx, need, func(part int, j *Journey) error {
@@ -266,13 +290,13 @@ func DFG(ctx context.Context, src Source, q DFGQuery) (DFGResult, error) {
 			if !f.kept(a) {
 				continue
 			}
-			p.node(a)
 			if prev < 0 {
 				first = i
-			} else {
+			}
+			p.node(a, j.Times[i]-j.Times[first])
+			if prev >= 0 {
 				p.edge(j.Acts[prev], a, j.Times[i]-j.Times[prev])
 			}
-			p.events++
 			prev = i
 		}
 		if first >= 0 {
@@ -288,15 +312,17 @@ func DFG(ctx context.Context, src Source, q DFGQuery) (DFGResult, error) {
 	return mergeDFG(parts, acts, q), nil
 }
 
-// mergeDFG adds up the parts, computes the edge times and applies the
+// mergeDFG adds up the parts, computes the times and applies the
 // thresholds.
 func mergeDFG(parts []*dfgPart, acts *Dict, q DFGQuery) DFGResult {
 	var res DFGResult
 	var nodes []dfgNodeAcc
-	edges := map[uint64]*dfgEdgeAcc{}
-	for _, p := range parts {
+	var edges []dfgEdgeAcc
+	index := map[uint64]int32{}
+	local := make([][]int32, len(parts)) // per part: edge index → merged index
+	for pi, p := range parts {
 		res.Customers += p.journeys
-		res.Events += p.events
+		res.Events += len(p.acts)
 		if len(p.nodes) > len(nodes) {
 			nodes = append(nodes, make([]dfgNodeAcc, len(p.nodes)-len(nodes))...)
 		}
@@ -307,30 +333,47 @@ func mergeDFG(parts []*dfgPart, acts *Dict, q DFGQuery) DFGResult {
 			m.start += nd.start
 			m.end += nd.end
 		}
-		for i := range p.edges {
-			e := &p.edges[i]
+		local[pi] = make([]int32, len(p.edges))
+		for i, e := range p.edges {
 			k := uint64(e.from)<<32 | uint64(e.to)
-			m, ok := edges[k]
+			g, ok := index[k]
 			if !ok {
-				edges[k] = e
-				continue
+				g = int32(len(edges))
+				index[k] = g
+				edges = append(edges, dfgEdgeAcc{from: e.from, to: e.to})
 			}
-			m.count += e.count
-			m.customers += e.customers
-			m.nanos = append(m.nanos, e.nanos...)
+			local[pi][i] = g
+			edges[g].count += e.count
+			edges[g].customers += e.customers
 		}
 	}
 	res.Transitions = res.Events - res.Customers
+	// Gather each edge's times, and each node's, into one buffer each,
+	// grouped by edge (node) in the order of a counting sort.
+	edgeNanos := groupBy(len(edges), res.Transitions, func(g int) int { return edges[g].count }, func(put func(g int, v int64)) {
+		for pi, p := range parts {
+			for k, i := range p.edgeOf {
+				put(int(local[pi][i]), p.nanos[k])
+			}
+		}
+	})
+	nodeNanos := groupBy(len(nodes), res.Events, func(a int) int { return nodes[a].count }, func(put func(a int, v int64)) {
+		for _, p := range parts {
+			for k, a := range p.acts {
+				put(int(a), p.fromStart[k])
+			}
+		}
+	})
 	minEdge := max(float64(q.MinCount), q.MinShare*float64(res.Transitions))
 	minNode := max(float64(q.MinCount), q.MinShare*float64(res.Events))
 	linked := make([]bool, len(nodes))
 	res.Edges = []DFGEdge{}
-	for _, e := range edges {
+	for g, e := range edges {
 		if float64(e.count) < minEdge {
 			continue
 		}
 		linked[e.from], linked[e.to] = true, true
-		med, p90 := medianP90(e.nanos)
+		med, p90 := medianP90(edgeNanos[g])
 		res.Edges = append(res.Edges, DFGEdge{
 			From: acts.Name(e.from), To: acts.Name(e.to),
 			Count: e.count, Customers: e.customers,
@@ -342,9 +385,10 @@ func mergeDFG(parts []*dfgPart, acts *Dict, q DFGQuery) DFGResult {
 		if nd.count == 0 || (!linked[a] && float64(nd.count) < minNode) {
 			continue
 		}
+		med, _ := medianP90(nodeNanos[a])
 		res.Nodes = append(res.Nodes, DFGNode{
 			Event: acts.Name(uint32(a)), Count: nd.count, Customers: nd.customers,
-			Start: nd.start, End: nd.end,
+			Start: nd.start, End: nd.end, MedianSecondsFromStart: med,
 		})
 	}
 	slices.SortFunc(res.Nodes, func(a, b DFGNode) int {
@@ -363,4 +407,25 @@ func mergeDFG(parts []*dfgPart, acts *Dict, q DFGQuery) DFGResult {
 		return strings.Compare(a.To, b.To)
 	})
 	return res
+}
+
+// groupBy lays total values out in one buffer, grouped by key (0 ≤ key <
+// keys) with size(key) values each, as fill gives them to put; it returns
+// each key's group.
+func groupBy(keys, total int, size func(int) int, fill func(put func(int, int64))) [][]int64 {
+	buf := make([]int64, total)
+	groups := make([][]int64, keys)
+	next := make([]int, keys)
+	off := 0
+	for k := range groups {
+		n := size(k)
+		groups[k] = buf[off : off+n : off+n]
+		next[k] = off
+		off += n
+	}
+	fill(func(k int, v int64) {
+		buf[next[k]] = v
+		next[k]++
+	})
+	return groups
 }

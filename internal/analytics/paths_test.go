@@ -1,8 +1,10 @@
 package analytics
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -220,5 +222,68 @@ func TestPathsRefusesInvalidQueries(t *testing.T) {
 			_, err := Paths(t.Context(), ix, tc.q)
 			checkInvalid(t, err, tc.paths)
 		})
+	}
+}
+
+// TestProcessQueriesDecodeFromJSON checks the field names of the API
+// contract: a request body decodes into the query, every field used.
+func TestProcessQueriesDecodeFromJSON(t *testing.T) {
+	from, to := "2025-06-01T00:00:00Z", "2025-07-01T00:00:00Z"
+	decode := func(body string, into any) {
+		t.Helper()
+		d := json.NewDecoder(strings.NewReader(body))
+		d.DisallowUnknownFields()
+		if err := d.Decode(into); err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+	}
+	var pq PathsQuery
+	decode(`{"anchor": {"event": "Home", "channel": "web"}, "direction": "backward", "steps": 4, "topN": 3,
+		"collapseRepeats": true, "from": "`+from+`", "to": "`+to+`"}`, &pq)
+	if pq.Anchor == nil || pq.Anchor.Event != "Home" || pq.Anchor.Channel != "web" || pq.Direction != "backward" ||
+		pq.Steps != 4 || pq.TopN != 3 || !pq.CollapseRepeats || pq.From.IsZero() || !pq.To.After(pq.From) {
+		t.Errorf("paths query %+v", pq)
+	}
+	var dq DFGQuery
+	decode(`{"activities": ["A"], "minCount": 2, "minShare": 0.1, "from": "`+from+`", "to": "`+to+`"}`, &dq)
+	if len(dq.Activities) != 1 || dq.MinCount != 2 || dq.MinShare != 0.1 || dq.From.IsZero() || dq.To.IsZero() {
+		t.Errorf("dfg query %+v", dq)
+	}
+	var vq VariantsQuery
+	decode(`{"activities": ["A"], "limit": 7, "from": "`+from+`", "to": "`+to+`"}`, &vq)
+	if len(vq.Activities) != 1 || vq.Limit != 7 || vq.From.IsZero() || vq.To.IsZero() {
+		t.Errorf("variants query %+v", vq)
+	}
+	// The answers carry the issue's names.
+	ix := procIndex(t, pathsJourneys...)
+	dfg, err := DFG(t.Context(), ix, DFGQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := Variants(t.Context(), ix, VariantsQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := Paths(t.Context(), ix, PathsQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		v    any
+		keys []string
+	}{
+		{dfg, []string{`"nodes":[{"event":`, `"count":`, `"edges":[{"from":`, `"to":`, `"medianSeconds":`, `"p90Seconds":`}},
+		{vs, []string{`"total":`, `"variants":[{"events":[`, `"customers":`}},
+		{ps, []string{`"nodes":[{"id":`, `"step":`, `"event":`, `"customers":`, `"links":[{"source":`, `"target":`}},
+	} {
+		b, err := json.Marshal(tc.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range tc.keys {
+			if !strings.Contains(string(b), k) {
+				t.Errorf("%s has no %s", b, k)
+			}
+		}
 	}
 }

@@ -2,6 +2,8 @@ package analytics
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -59,5 +61,36 @@ func TestMedianP90SortsNanoseconds(t *testing.T) {
 	}
 	if med, p90 := medianP90(nil); med != 0 || p90 != 0 {
 		t.Errorf("no durations: got %v, %v; want 0, 0", med, p90)
+	}
+}
+
+// TestMedianP90SelectsAsSortingWould compares the selection with sorting
+// on many shapes of input: random, few distinct values, sorted, reversed.
+func TestMedianP90SelectsAsSortingWould(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 2))
+	shapes := map[string]func(i, n int) int64{
+		"random":   func(i, n int) int64 { return r.Int64N(1e12) },
+		"repeats":  func(i, n int) int64 { return r.Int64N(3) * 1e9 },
+		"sorted":   func(i, n int) int64 { return int64(i) * 1e6 },
+		"reversed": func(i, n int) int64 { return int64(n-i) * 1e6 },
+		"zeros":    func(i, n int) int64 { return 0 },
+	}
+	for name, gen := range shapes {
+		for _, n := range []int{1, 2, 3, 10, 17, 100, 1001, 20000} {
+			xs := make([]int64, n)
+			for i := range xs {
+				xs[i] = gen(i, n)
+			}
+			sorted := slices.Clone(xs)
+			slices.Sort(sorted)
+			secs := make([]float64, n)
+			for i, x := range sorted {
+				secs[i] = float64(x) / 1e9
+			}
+			med, p90 := medianP90(xs)
+			if med != median(secs) || p90 != quantile(secs, 0.9) {
+				t.Errorf("%s, %d values: got %v, %v; want %v, %v", name, n, med, p90, median(secs), quantile(secs, 0.9))
+			}
+		}
 	}
 }

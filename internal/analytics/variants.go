@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -157,30 +158,39 @@ func mergeVariants(parts []*variantsPart, acts *Dict, limit int) VariantsResult 
 			m.nanos = append(m.nanos, v.nanos...)
 		}
 	}
-	type named struct {
-		names []string
-		acc   *variantAcc
+	// Every code met during the scan is in this snapshot. Sequences are
+	// compared through each code's rank in name order, which orders them
+	// as comparing their names would, without reading a string.
+	names := acts.Names()
+	order := make([]uint32, len(names))
+	for i := range order {
+		order[i] = uint32(i)
 	}
-	list := make([]named, 0, len(all))
+	slices.SortFunc(order, func(a, b uint32) int { return strings.Compare(names[a], names[b]) })
+	rank := make([]int, len(names))
+	for r, c := range order {
+		rank[c] = r
+	}
+	list := make([]*variantAcc, 0, len(all))
 	for _, v := range all {
-		names := make([]string, len(v.acts))
-		for i, a := range v.acts {
-			names[i] = acts.Name(a)
-		}
-		list = append(list, named{names, v})
+		list = append(list, v)
 	}
-	slices.SortFunc(list, func(a, b named) int {
-		if c := cmp.Compare(b.acc.customers, a.acc.customers); c != 0 {
+	slices.SortFunc(list, func(a, b *variantAcc) int {
+		if c := cmp.Compare(b.customers, a.customers); c != 0 {
 			return c
 		}
-		return slices.Compare(a.names, b.names)
+		return slices.CompareFunc(a.acts, b.acts, func(x, y uint32) int { return cmp.Compare(rank[x], rank[y]) })
 	})
 	res := VariantsResult{Total: len(list), Customers: len(nanos), Variants: []Variant{}}
 	for _, v := range list[:min(limit, len(list))] {
-		med, p90 := medianP90(v.acc.nanos)
+		events := make([]string, len(v.acts))
+		for i, a := range v.acts {
+			events[i] = names[a]
+		}
+		med, p90 := medianP90(v.nanos)
 		res.Variants = append(res.Variants, Variant{
-			Events: v.names, Customers: v.acc.customers,
-			Share:         float64(v.acc.customers) / float64(res.Customers),
+			Events: events, Customers: v.customers,
+			Share:         float64(v.customers) / float64(res.Customers),
 			MedianSeconds: med, P90Seconds: p90,
 		})
 	}

@@ -3,6 +3,7 @@ package analytics
 import (
 	"encoding/json"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -202,7 +203,7 @@ func TestVariantsBPIC2012TopVariant(t *testing.T) {
 	}
 	dir := procDatasets(t)
 	counts := map[string]int{}
-	for _, tr := range readRawXES(t, dir+"/bpic2012.xes.gz") {
+	for _, tr := range readRawXES(t, filepath.Join(dir, "bpic2012.xes.gz")) {
 		counts[strings.Join(tr.names, "\x00")]++
 	}
 	type kv struct {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/trekhq/trek/internal/analytics"
+	"github.com/trekhq/trek/internal/server"
 )
 
 // queryKinds are the kinds 'trek query' knows: the POST /api/v1/query
@@ -197,7 +198,7 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := printQuery(stdout, kind, raw.Bytes()); err != nil {
 		return fmt.Errorf("read the answer of %s %s: %w", method, path, err)
 	}
-	if asOf := hdr.Get("Trek-Data-As-Of"); asOf != "" {
+	if asOf := hdr.Get(server.DataAsOfHeader); asOf != "" {
 		fmt.Fprintln(stderr, "data as of", asOf)
 	}
 	return nil

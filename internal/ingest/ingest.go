@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -75,9 +76,10 @@ type Result struct {
 
 // Pipeline collects events into every workspace's store.
 type Pipeline struct {
-	cfg    Config
-	meta   meta.Store
-	secret []byte
+	cfg       Config
+	meta      meta.Store
+	secret    []byte
+	seenSeeds [2]maphash.Seed // of the dedup indexes' keys
 
 	mu     sync.Mutex
 	spaces map[string]*space
@@ -109,7 +111,8 @@ func Open(cfg Config, m meta.Store) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Pipeline{cfg: cfg, meta: m, secret: secret, spaces: map[string]*space{}}, nil
+	return &Pipeline{cfg: cfg, meta: m, secret: secret, spaces: map[string]*space{},
+		seenSeeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}, nil
 }
 
 // loadSecret reads the installation's suppression-list key, creating it on

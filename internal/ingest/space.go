@@ -5,9 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -61,7 +61,23 @@ type request struct {
 	done   chan struct{}
 }
 
-type seenKey struct{ source, message string }
+// seenKey stands for a (source, messageId) pair in the dedup index: two
+// 64-bit hashes of the pair, with seeds drawn at random by each process
+// (the index is rebuilt from the store when a workspace opens). A 16-byte
+// key without pointers keeps the index small (about 30 bytes per id
+// instead of the ids' text) and out of the garbage collector's scans. Two
+// different pairs share a key with probability 2^-128, far below any
+// disk's error rate, and a sender cannot aim at a collision without the
+// seeds.
+type seenKey [2]uint64
+
+// seenPair is what seenKey hashes.
+type seenPair struct{ source, message string }
+
+func (p *Pipeline) seenKey(source, message string) seenKey {
+	pair := seenPair{source, message}
+	return seenKey{maphash.Comparable(p.seenSeeds[0], pair), maphash.Comparable(p.seenSeeds[1], pair)}
+}
 
 // space is one workspace's event store, identity graph and dedup index,
 // owned by one writer goroutine.
@@ -80,13 +96,13 @@ type space struct {
 	done chan struct{}
 
 	// Owned by the writer goroutine.
-	seen       map[seenKey]time.Time
+	seen       map[seenKey]int64 // arrival, Unix nanoseconds: no pointers
 	lastPrune  time.Time
 	sinceSnap  int
 	lastIDLSN  uint64
 	changesBuf []byte
 	addedBuf   []seenKey
-	lastSource string
+	idsBuf     []identity.Identifier
 	// stale is set while the graph in memory may be ahead of the identity
 	// log (an append failed and rebuilding it has not yet worked): every
 	// write is refused with it, since stitching on that graph could file
@@ -102,14 +118,18 @@ func openSpace(ctx context.Context, p *Pipeline, wsID string) (*space, error) {
 		return nil, fmt.Errorf("create workspace directory %s: %w", dir, err)
 	}
 	sp := &space{p: p, ws: wsID, dir: dir, reqs: make(chan *request, p.cfg.QueueDepth),
-		stop: make(chan struct{}), done: make(chan struct{}), seen: map[seenKey]time.Time{}}
+		stop: make(chan struct{}), done: make(chan struct{}), seen: map[seenKey]int64{}}
 	g, idlog, lsn, err := sp.loadIdentity()
 	if err != nil {
 		return nil, err
 	}
 	sp.graph.Store(g)
 	sp.idlog, sp.lastIDLSN = idlog, lsn
-	st, err := store.Open(ctx, filepath.Join(dir, "events"), store.Options{Sync: p.cfg.Sync, HeadEvents: p.cfg.HeadEvents, FS: p.cfg.FS, Logger: p.cfg.Logger})
+	opts := store.Options{Sync: p.cfg.Sync, HeadEvents: p.cfg.HeadEvents, FS: p.cfg.FS, Logger: p.cfg.Logger}
+	if !p.cfg.KeepClientIP {
+		opts.OmitContext = clientIPKey
+	}
+	st, err := store.Open(ctx, filepath.Join(dir, "events"), opts)
 	if err != nil {
 		sp.idlog.Close()
 		return nil, fmt.Errorf("open event store of workspace %s: %w", wsID, err)
@@ -117,7 +137,7 @@ func openSpace(ctx context.Context, p *Pipeline, wsID string) (*space, error) {
 	sp.store = st
 	since := p.cfg.Now().Add(-p.cfg.DedupWindow)
 	if err := st.Messages(ctx, since, func(src, msg string, at time.Time) {
-		sp.seen[seenKey{strings.Clone(src), strings.Clone(msg)}] = at
+		sp.seen[p.seenKey(src, msg)] = at.UnixNano()
 	}); err != nil {
 		st.Close()
 		sp.idlog.Close()
@@ -328,6 +348,7 @@ func (sp *space) process(group []*request) {
 	// group fails they are taken out again, since its events were not
 	// stored.
 	added := sp.addedBuf[:0]
+	forget := now.Add(-sp.p.cfg.DedupWindow).UnixNano()
 	for _, r := range collect {
 		for _, rej := range r.batch.Rejected {
 			quarantine = append(quarantine, meta.QuarantineItem{WorkspaceID: sp.ws, SourceID: r.src.ID, Reason: rej.Reason,
@@ -344,7 +365,10 @@ func (sp *space) process(group []*request) {
 			if e.MessageID == "" {
 				e.MessageID = journey.NewID("msg")
 			}
-			if _, dup := sp.seen[seenKey{e.SourceID, e.MessageID}]; dup {
+			k := sp.p.seenKey(e.SourceID, e.MessageID)
+			// An id older than the window may linger until the next
+			// prune; it no longer counts.
+			if at, dup := sp.seen[k]; dup && at >= forget {
 				r.res.Duplicates++
 				continue
 			}
@@ -353,13 +377,11 @@ func (sp *space) process(group []*request) {
 				r.res.Suppressed++
 				continue
 			}
-			// Copies: the parsed ids point into their whole request body,
-			// which the index would otherwise keep alive for the dedup
-			// window. A group's events nearly all share one source id.
-			k := seenKey{sp.sourceID(e.SourceID), strings.Clone(e.MessageID)}
-			sp.seen[k] = e.ReceivedAt
+			sp.seen[k] = e.ReceivedAt.UnixNano()
 			added = append(added, k)
-			scrubIP(e, sp.p.cfg.KeepClientIP)
+			if sp.p.cfg.KeepClientIP {
+				truncateIP(e)
+			}
 			recs = append(recs, store.Record{Key: key, Event: *e})
 			r.res.Accepted++
 		}
@@ -373,21 +395,10 @@ func (sp *space) process(group []*request) {
 			r.res, r.err = Result{}, err
 		}
 	}
-	clear(added) // drop the strings, which the index owns
 	sp.addedBuf = added[:0]
 	if err == nil {
 		sp.prune(now)
 	}
-}
-
-// sourceID returns a copy of a source id that the dedup index may keep,
-// the same copy for every event of the same source.
-func (sp *space) sourceID(id string) string {
-	if id == sp.lastSource {
-		return sp.lastSource
-	}
-	sp.lastSource = strings.Clone(id)
-	return sp.lastSource
 }
 
 // stitch files an event in the identity graph and returns its key, or 0 when
@@ -399,12 +410,13 @@ func (sp *space) stitch(e *event.Event) uint64 {
 			identity.Identifier{Kind: identity.KindUserID, Value: sp.p.cfg.Identity.Canonical(identity.KindUserID, e.UserID)}, cause)
 		return key
 	}
-	ids := sp.p.cfg.Identity.Identifiers(e)
-	gids := make([]identity.Identifier, len(ids))
-	for i, id := range ids {
-		gids[i] = identity.Identifier{Kind: id.Kind, Value: id.Value}
+	gids := sp.idsBuf[:0]
+	for _, id := range sp.p.cfg.Identity.Identifiers(e) {
+		gids = append(gids, identity.Identifier(id))
 	}
 	key, _ := sp.graph.Load().Observe(gids, cause)
+	clear(gids) // the graph keeps what it needs; drop the strings
+	sp.idsBuf = gids[:0]
 	return key
 }
 
@@ -518,9 +530,9 @@ func (sp *space) prune(now time.Time) {
 		return
 	}
 	sp.lastPrune = now
-	cut := now.Add(-sp.p.cfg.DedupWindow)
+	cut := now.Add(-sp.p.cfg.DedupWindow).UnixNano()
 	for k, at := range sp.seen {
-		if at.Before(cut) {
+		if at < cut {
 			delete(sp.seen, k)
 		}
 	}

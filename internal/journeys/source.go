@@ -16,7 +16,6 @@ import (
 	"cmp"
 	"container/heap"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -81,16 +80,25 @@ func (s *Source) Channels() *analytics.Dict { return s.chans }
 
 // Batches carry this many events (or units) at most from the store's
 // stream to a worker: large enough that channel operations are rare, small
-// enough that the workers start early and memory stays small.
+// enough that both parts start early and memory stays small.
 const (
 	batchEvents = 4 << 10
 	batchUnits  = 256
 )
 
-// unit is one customer's events: one key's run, or several runs of keys
-// to merge.
+// A Scan takes one of two paths. The compact path (Need does not ask for
+// the events: what an Index is built from) converts each key's events to
+// columns on the store's stream, into buffers that are reused, so that it
+// allocates nothing per event. The event path hands the events themselves
+// to the workers, which convert them.
+
+// unit is one customer's journey in a batch: on the compact path
+// [off, off+n) of the batch's columns, already merged; on the event path
+// one key's events, or several keys' runs for the worker to merge.
 type unit struct {
 	customer uint64
+	off, n   int
+	traits   map[string]any // compact path, when asked for
 	evs      []event.Event
 	runs     [][]event.Event
 }
@@ -98,6 +106,16 @@ type unit struct {
 type batch struct {
 	units  []unit
 	events int
+	// compact path
+	times []int64
+	acts  []uint32
+	chans []uint16
+}
+
+func (b *batch) reset() {
+	clear(b.units)
+	b.units, b.events = b.units[:0], 0
+	b.times, b.acts, b.chans = b.times[:0], b.acts[:0], b.chans[:0]
 }
 
 // Scan implements analytics.Source. The journeys' Events and Traits are
@@ -107,6 +125,7 @@ func (s *Source) Scan(ctx context.Context, need analytics.Need, fn func(part int
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	compact := !need.Events
 	var fields store.Fields
 	switch {
 	case need.Events:
@@ -138,8 +157,7 @@ func (s *Source) Scan(ctx context.Context, need analytics.Need, fn func(part int
 						fail(err)
 					}
 				}
-				clear(b.units)
-				b.units, b.events = b.units[:0], 0
+				b.reset()
 				select {
 				case free <- b:
 				default:
@@ -148,9 +166,15 @@ func (s *Source) Scan(ctx context.Context, need analytics.Need, fn func(part int
 		})
 	}
 
-	st := &stream{src: s, ctx: ctx, work: work, free: free}
+	st := &stream{src: s, ctx: ctx, work: work, free: free, compact: compact, traits: need.Traits,
+		acts: map[string]uint32{}, chans: map[string]uint16{}}
 	defer st.releaseTable()
-	err := s.store.JourneysFields(ctx, fields, st.key)
+	var err error
+	if compact {
+		err = s.store.JourneysBuffered(ctx, fields, st.key)
+	} else {
+		err = s.store.JourneysFields(ctx, fields, st.key)
+	}
 	if err == nil {
 		err = st.finish()
 	}
@@ -162,22 +186,24 @@ func (s *Source) Scan(ctx context.Context, need analytics.Need, fn func(part int
 	if failed != nil {
 		return failed
 	}
+	if perr := parent.Err(); perr != nil {
+		return perr
+	}
 	if err != nil {
-		if perr := parent.Err(); perr != nil && errors.Is(err, context.Canceled) {
-			return perr
-		}
 		return fmt.Errorf("scan journeys: %w", err)
 	}
-	return parent.Err()
+	return nil
 }
 
 // stream runs on the store's scanning goroutine: it maps keys to
 // customers, holds multi-key customers, and sends batches to the workers.
 type stream struct {
-	src  *Source
-	ctx  context.Context
-	work chan<- *batch
-	free chan *batch
+	src     *Source
+	ctx     context.Context
+	work    chan<- *batch
+	free    chan *batch
+	compact bool
+	traits  bool
 
 	// table, indexed by key, folds two maps into one slice: for a key that
 	// is not its customer's smallest, the customer (smaller than the
@@ -192,13 +218,33 @@ type stream struct {
 	held  map[uint32]*heldCustomer
 	order heldHeap
 	cur   *batch
+
+	// Codes are looked up in the Source's dictionaries once per name and
+	// scan, not once per event: the dictionaries take a lock.
+	acts  map[string]uint32
+	chans map[string]uint16
+	perm  []int
 }
 
+// heldCustomer is a customer with several keys, until the scan has read
+// them all: the runs of events (event path) or of columns (compact path).
 type heldCustomer struct {
 	customer uint32
 	last     uint32
-	runs     [][]event.Event
 	released bool
+	runs     [][]event.Event
+	times    []int64
+	seqs     []uint64
+	acts     []uint32
+	chans    []uint16
+	idents   []identified
+}
+
+// identified is an identify call's traits, placed in its journey.
+type identified struct {
+	time   int64
+	seq    uint64
+	traits map[string]any
 }
 
 // heldHeap orders held customers by their largest key: once the scan
@@ -248,7 +294,8 @@ func (st *stream) releaseTable() {
 	}
 }
 
-// key is the store's callback, once per key in ascending order.
+// key is the store's callback, once per key in ascending order. On the
+// compact path evs is reused after it returns.
 func (st *stream) key(key uint64, evs []event.Event) error {
 	if !st.started {
 		st.start()
@@ -268,50 +315,70 @@ func (st *stream) key(key uint64, evs []event.Event) error {
 		return nil
 	}
 	t := uint64(st.table[key])
+	var h *heldCustomer
 	switch {
 	case t == 0: // erased, or being erased
 		return nil
 	case t == key:
-		return st.emit(unit{customer: key, evs: evs})
+		return st.emitKey(key, evs)
 	case t > key: // the customer's first key; more follow
-		h := &heldCustomer{customer: uint32(key), last: uint32(t), runs: [][]event.Event{evs}}
+		h = &heldCustomer{customer: uint32(key), last: uint32(t)}
 		st.held[h.customer] = h
 		heap.Push(&st.order, h)
-		return nil
 	default: // a later key of customer t
-		h := st.held[uint32(t)]
+		h = st.held[uint32(t)]
 		if h == nil {
 			// The customer's first key has no events.
 			h = &heldCustomer{customer: uint32(t), last: st.table[t]}
 			st.held[h.customer] = h
 			heap.Push(&st.order, h)
 		}
-		h.runs = append(h.runs, evs)
-		if key == uint64(h.last) {
-			// It stays in the heap, marked, until the scan passes it.
-			return st.release(h)
+	}
+	if st.compact {
+		for i := range evs {
+			e := &evs[i]
+			h.times = append(h.times, e.Timestamp.UnixNano())
+			h.seqs = append(h.seqs, e.Seq)
+			h.acts = append(h.acts, st.actCode(e))
+			h.chans = append(h.chans, st.chanCode(e.Channel))
+			if st.traits && e.Type == event.Identify && len(e.Traits) > 0 {
+				h.idents = append(h.idents, identified{e.Timestamp.UnixNano(), e.Seq, e.Traits})
+			}
 		}
-		return nil
-	}
-}
-
-func (st *stream) release(h *heldCustomer) error {
-	if h.released {
-		return nil
-	}
-	h.released = true
-	delete(st.held, h.customer)
-	u := unit{customer: uint64(h.customer)}
-	if len(h.runs) == 1 {
-		u.evs = h.runs[0]
 	} else {
-		u.runs = h.runs
+		h.runs = append(h.runs, evs)
 	}
-	h.runs = nil
-	return st.emit(u)
+	if key == uint64(h.last) {
+		// It stays in the heap, marked, until the scan passes it.
+		return st.release(h)
+	}
+	return nil
 }
 
-func (st *stream) emit(u unit) error {
+func (st *stream) actCode(e *event.Event) uint32 {
+	name := e.Activity()
+	a, ok := st.acts[name]
+	if !ok {
+		a = st.src.acts.Code(name)
+		st.acts[name] = a
+	}
+	return a
+}
+
+// maxChannels bounds channel codes to their uint16, as the Index does:
+// names past it share the last code.
+const maxChannels = 1<<16 - 1
+
+func (st *stream) chanCode(name string) uint16 {
+	c, ok := st.chans[name]
+	if !ok {
+		c = uint16(min(st.src.chans.Code(name), maxChannels))
+		st.chans[name] = c
+	}
+	return c
+}
+
+func (st *stream) batch() *batch {
 	if st.cur == nil {
 		select {
 		case st.cur = <-st.free:
@@ -319,12 +386,93 @@ func (st *stream) emit(u unit) error {
 			st.cur = &batch{units: make([]unit, 0, batchUnits)}
 		}
 	}
-	b := st.cur
-	b.units = append(b.units, u)
-	b.events += len(u.evs)
-	for _, r := range u.runs {
-		b.events += len(r)
+	return st.cur
+}
+
+// emitKey hands on a customer with one key.
+func (st *stream) emitKey(key uint64, evs []event.Event) error {
+	b := st.batch()
+	if !st.compact {
+		b.units = append(b.units, unit{customer: key, evs: evs})
+		return st.added(b, len(evs))
 	}
+	off := len(b.times)
+	for i := range evs {
+		e := &evs[i]
+		b.times = append(b.times, e.Timestamp.UnixNano())
+		b.acts = append(b.acts, st.actCode(e))
+		b.chans = append(b.chans, st.chanCode(e.Channel))
+	}
+	u := unit{customer: key, off: off, n: len(evs)}
+	if st.traits {
+		for i := range evs {
+			u.traits = mergeTraits(u.traits, &evs[i])
+		}
+	}
+	b.units = append(b.units, u)
+	return st.added(b, len(evs))
+}
+
+// release hands on a held customer, its keys merged.
+func (st *stream) release(h *heldCustomer) error {
+	if h.released {
+		return nil
+	}
+	h.released = true
+	delete(st.held, h.customer)
+	b := st.batch()
+	if !st.compact {
+		u := unit{customer: uint64(h.customer), runs: h.runs}
+		n := 0
+		for _, r := range h.runs {
+			n += len(r)
+		}
+		if len(h.runs) == 1 {
+			u.evs, u.runs = h.runs[0], nil
+		}
+		h.runs = nil
+		b.units = append(b.units, u)
+		return st.added(b, n)
+	}
+	// Seq is unique, so the order is total.
+	n := len(h.times)
+	perm := st.perm[:0]
+	for i := range n {
+		perm = append(perm, i)
+	}
+	slices.SortFunc(perm, func(x, y int) int {
+		if c := cmp.Compare(h.times[x], h.times[y]); c != 0 {
+			return c
+		}
+		return cmp.Compare(h.seqs[x], h.seqs[y])
+	})
+	off := len(b.times)
+	for _, i := range perm {
+		b.times = append(b.times, h.times[i])
+		b.acts = append(b.acts, h.acts[i])
+		b.chans = append(b.chans, h.chans[i])
+	}
+	st.perm = perm
+	u := unit{customer: uint64(h.customer), off: off, n: n}
+	if len(h.idents) > 0 {
+		slices.SortFunc(h.idents, func(x, y identified) int {
+			if c := cmp.Compare(x.time, y.time); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.seq, y.seq)
+		})
+		u.traits = map[string]any{}
+		for _, id := range h.idents {
+			maps.Copy(u.traits, id.traits)
+		}
+	}
+	h.times, h.seqs, h.acts, h.chans, h.idents = nil, nil, nil, nil, nil
+	b.units = append(b.units, u)
+	return st.added(b, n)
+}
+
+func (st *stream) added(b *batch, events int) error {
+	b.events += events
 	if len(b.units) >= batchUnits || b.events >= batchEvents {
 		return st.send()
 	}
@@ -355,24 +503,23 @@ func (st *stream) finish() error {
 	return nil
 }
 
-// worker turns units into journeys and calls fn, on one part.
+// worker calls fn with the journeys of batches, on one part.
 type worker struct {
 	src      *Source
 	need     analytics.Need
 	part     int
+	compact  bool
 	filter   bool
 	from, to int64
 	j        analytics.Journey
 	merged   []event.Event
-	// Codes are looked up in the Source's dictionaries once per name and
-	// scan, not once per event: the dictionaries take a lock.
-	acts  map[string]uint32
-	chans map[string]uint16
+	acts     map[string]uint32
+	chans    map[string]uint16
 }
 
 func newWorker(s *Source, need analytics.Need, part int) *worker {
 	w := &worker{src: s, need: need, part: part, acts: map[string]uint32{}, chans: map[string]uint16{},
-		from: -1 << 63, to: 1<<63 - 1}
+		from: -1 << 63, to: 1<<63 - 1, compact: !need.Events}
 	if !need.From.IsZero() {
 		w.from, w.filter = need.From.UnixNano(), true
 	}
@@ -382,9 +529,17 @@ func newWorker(s *Source, need analytics.Need, part int) *worker {
 	return w
 }
 
-// maxChannels bounds channel codes to their uint16, as the Index does:
-// names past it share the last code.
-const maxChannels = 1<<16 - 1
+func (w *worker) inRange(times []int64) bool {
+	if !w.filter {
+		return true
+	}
+	for _, t := range times {
+		if t >= w.from && t < w.to {
+			return true
+		}
+	}
+	return false
+}
 
 func (w *worker) run(ctx context.Context, b *batch, fn func(int, *analytics.Journey) error, stop *atomic.Bool) error {
 	for i := range b.units {
@@ -392,18 +547,28 @@ func (w *worker) run(ctx context.Context, b *batch, fn func(int, *analytics.Jour
 			return nil
 		}
 		u := &b.units[i]
-		evs := u.evs
-		if u.runs != nil {
-			w.merged = w.merged[:0]
-			for _, r := range u.runs {
-				w.merged = append(w.merged, r...)
+		if w.compact {
+			// Compact: views into the batch, which fn must not change.
+			lo, hi := u.off, u.off+u.n
+			times := b.times[lo:hi:hi]
+			if !w.inRange(times) {
+				continue
 			}
-			// Seq is unique, so the order is total.
-			slices.SortFunc(w.merged, compareEvents)
-			evs = w.merged
-		}
-		if !w.convert(u.customer, evs) {
-			continue
+			w.j = analytics.Journey{Customer: u.customer, Times: times, Acts: b.acts[lo:hi:hi], Chans: b.chans[lo:hi:hi], Traits: u.traits}
+		} else {
+			evs := u.evs
+			if u.runs != nil {
+				w.merged = w.merged[:0]
+				for _, r := range u.runs {
+					w.merged = append(w.merged, r...)
+				}
+				// Seq is unique, so the order is total.
+				slices.SortFunc(w.merged, compareEvents)
+				evs = w.merged
+			}
+			if !w.convert(u.customer, evs) {
+				continue
+			}
 		}
 		if err := fn(w.part, &w.j); err != nil {
 			return err
@@ -412,21 +577,16 @@ func (w *worker) run(ctx context.Context, b *batch, fn func(int, *analytics.Jour
 	return nil
 }
 
-// convert fills the worker's journey; it reports false when the need's
-// range asks to skip it.
+// convert fills the worker's journey from events; it reports false when
+// the need's range asks to skip it.
 func (w *worker) convert(customer uint64, evs []event.Event) bool {
 	j := &w.j
 	times := j.Times[:0]
-	inRange := !w.filter
 	for i := range evs {
-		t := evs[i].Timestamp.UnixNano()
-		times = append(times, t)
-		if t >= w.from && t < w.to {
-			inRange = true
-		}
+		times = append(times, evs[i].Timestamp.UnixNano())
 	}
 	j.Times = times
-	if !inRange {
+	if !w.inRange(times) {
 		return false
 	}
 	acts, chans := j.Acts[:0], j.Chans[:0]
@@ -452,17 +612,24 @@ func (w *worker) convert(customer uint64, evs []event.Event) bool {
 		j.Events = evs
 	}
 	if w.need.Traits {
-		// A new map per journey: an Index keeps it.
 		for i := range evs {
-			if evs[i].Type == event.Identify && len(evs[i].Traits) > 0 {
-				if j.Traits == nil {
-					j.Traits = map[string]any{}
-				}
-				maps.Copy(j.Traits, evs[i].Traits)
-			}
+			j.Traits = mergeTraits(j.Traits, &evs[i])
 		}
 	}
 	return true
+}
+
+// mergeTraits adds an identify call's traits to a customer's, which it
+// makes on the first: a new map per journey, since an Index keeps it.
+func mergeTraits(traits map[string]any, e *event.Event) map[string]any {
+	if e.Type != event.Identify || len(e.Traits) == 0 {
+		return traits
+	}
+	if traits == nil {
+		traits = make(map[string]any, len(e.Traits))
+	}
+	maps.Copy(traits, e.Traits)
+	return traits
 }
 
 // compareEvents orders a journey: by time, then arrival.

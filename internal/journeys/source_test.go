@@ -134,14 +134,17 @@ func TestTraitsAreIdentifyCallsMergedInJourneyOrder(t *testing.T) {
 	f.send(ev{who: "u:dee", name: "Signed In", at: 1})
 	f.alias("dev-9", "cy", 6)
 
-	js := collectScan(t, f.source(2), analytics.Need{Traits: true})
-	cy := js[f.customer("u:cy")]
-	want := map[string]any{"plan": "pro", "city": "Hanoi", "email": "cy@example.com"}
-	if !maps.Equal(cy.traits, want) {
-		t.Fatalf("traits %v, want %v", cy.traits, want)
-	}
-	if tr := js[f.customer("u:dee")].traits; tr != nil {
-		t.Fatalf("a customer without identify calls has traits %v", tr)
+	// Both paths: columns only, and with the events.
+	for _, need := range []analytics.Need{{Traits: true}, {Traits: true, Events: true}} {
+		js := collectScan(t, f.source(2), need)
+		cy := js[f.customer("u:cy")]
+		want := map[string]any{"plan": "pro", "city": "Hanoi", "email": "cy@example.com"}
+		if !maps.Equal(cy.traits, want) {
+			t.Fatalf("%+v: traits %v, want %v", need, cy.traits, want)
+		}
+		if tr := js[f.customer("u:dee")].traits; tr != nil {
+			t.Fatalf("%+v: a customer without identify calls has traits %v", need, tr)
+		}
 	}
 	for _, j := range collectScan(t, f.source(2), analytics.Need{}) {
 		if j.traits != nil {

@@ -215,7 +215,6 @@ func (s *Server) activities(w http.ResponseWriter, r *http.Request, p *principal
 	return nil
 }
 
-
 func (s *Server) discoverMap(w http.ResponseWriter, r *http.Request, p *principal) error {
 	var q analytics.DiscoverQuery
 	if err := decodeJSON(r, s.cfg.MaxBody, &q); err != nil {

@@ -250,13 +250,30 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 // Keys and values are taken in one pass over the map and sorted together,
 // so no value is looked up again by its key.
 func appendObject(b []byte, m map[string]any, depth int) ([]byte, error) {
-	b = appendUvarint(append(b, tagObject), uint64(len(m)))
+	return appendObjectExcept(b, m, depth, "")
+}
+
+// appendObjectExcept is appendObject leaving out the key omit, if m has
+// it ("" leaves out nothing).
+func appendObjectExcept(b []byte, m map[string]any, depth int, omit string) ([]byte, error) {
+	n := len(m)
+	if omit != "" {
+		if _, ok := m[omit]; ok {
+			n--
+		} else {
+			omit = ""
+		}
+	}
+	b = appendUvarint(append(b, tagObject), uint64(n))
 	var small [16]member // most objects are small: no allocation for them
 	members := small[:0]
-	if len(m) > len(small) {
-		members = make([]member, 0, len(m))
+	if n > len(small) {
+		members = make([]member, 0, n)
 	}
 	for k, v := range m {
+		if omit != "" && k == omit {
+			continue
+		}
 		members = append(members, member{k, v})
 	}
 	sortMembers(members)
@@ -405,8 +422,9 @@ func (d *decoder) mapValue() map[string]any {
 
 // appendEvent encodes one event with the key it is stored under. The key
 // and the time come first, so that the head can order events without
-// decoding the rest.
-func appendEvent(b []byte, key uint64, e *event.Event) ([]byte, error) {
+// decoding the rest. omitContext is a key of the context left out (see
+// Options.OmitContext).
+func appendEvent(b []byte, key uint64, e *event.Event, omitContext string) ([]byte, error) {
 	b = appendUvarint(b, key)
 	ms, sub := splitTime(e.Timestamp)
 	b = appendVarint(b, ms)
@@ -419,12 +437,16 @@ func appendEvent(b []byte, key uint64, e *event.Event) ([]byte, error) {
 		b = appendString(b, s)
 	}
 	var err error
-	for _, m := range [...]map[string]any{e.Properties, e.Traits, e.Context} {
-		if b, err = appendMap(b, m); err != nil {
-			return b, err
-		}
+	if b, err = appendMap(b, e.Properties); err != nil {
+		return b, err
 	}
-	return b, nil
+	if b, err = appendMap(b, e.Traits); err != nil {
+		return b, err
+	}
+	if e.Context == nil {
+		return append(b, tagNull), nil
+	}
+	return appendObjectExcept(b, e.Context, 0, omitContext)
 }
 
 // eventHeader reads the key and the time of an encoded event.
@@ -509,11 +531,12 @@ func decodeEventFields(b []byte, fields Fields) (key uint64, e event.Event, err 
 // encodeRecord encodes a batch of records as one log record. Each event
 // is prefixed with its length so that the head can index the events of a
 // record without decoding them. offs receives each event's start and end.
+// omitContext is a context key left out (Options.OmitContext).
 //
 // The record is built in a reused buffer and copied out at its exact
 // size: the head keeps it until the next fold, so growing a fresh slice
 // would cost a copy per doubling and keep up to half of it unused.
-func encodeRecord(firstSeq uint64, recs []Record, offs [][2]int) ([]byte, error) {
+func encodeRecord(firstSeq uint64, recs []Record, offs [][2]int, omitContext string) ([]byte, error) {
 	buf := recordBufs.Get().(*[]byte)
 	b := append((*buf)[:0], recFormat, recEvents)
 	b = appendUvarint(b, firstSeq)
@@ -525,7 +548,7 @@ func encodeRecord(firstSeq uint64, recs []Record, offs [][2]int) ([]byte, error)
 		// rare other one is moved once its length is known.
 		at := len(b)
 		b = append(b, 0, 0)
-		b, err = appendEvent(b, recs[i].Key, &recs[i].Event)
+		b, err = appendEvent(b, recs[i].Key, &recs[i].Event, omitContext)
 		if err != nil {
 			putRecordBuf(buf, b)
 			return nil, fmt.Errorf("event %d (messageId %q): %w", i, recs[i].Event.MessageID, err)

@@ -58,9 +58,15 @@ type Options struct {
 	// FS is the file system of the write-ahead log (default: the real
 	// one). Tests pass a *wal.FaultFS to fail writes and fsyncs; column
 	// files and the manifest always live on the real one.
-	FS     wal.FS
-	Logger *slog.Logger
-	Now    func() time.Time
+	FS wal.FS
+	// OmitContext, if not empty, is a key of the events' context that
+	// Append does not store. The ingest layer drops client addresses this
+	// way: an event's context map may be shared with other events, and
+	// copying it to delete one key costs more than leaving the key out
+	// while encoding.
+	OmitContext string
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 // DefaultHeadEvents is the fold threshold when Options.HeadEvents is 0.
@@ -286,7 +292,7 @@ func (s *Store) Append(ctx context.Context, recs []Record) error {
 	n := uint64(len(recs))
 	first := s.nextSeq.Add(n) - n
 	offs := make([][2]int, len(recs))
-	rec, err := encodeRecord(first, recs, offs)
+	rec, err := encodeRecord(first, recs, offs, s.opts.OmitContext)
 	if err != nil {
 		return &fault.Error{Code: fault.Invalid, Message: "event cannot be stored", Err: err}
 	}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createI18n, initialLanguage, LANGUAGE_KEY, rememberLanguage } from "./i18n";
 
-function storage(v: Record<string, string>) {
+function storage(v: Record<string, string | undefined>) {
   return { getItem: (k: string) => v[k] ?? null };
 }
 

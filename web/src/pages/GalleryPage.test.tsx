@@ -24,6 +24,7 @@ describe("GalleryPage", () => {
     renderWith(<GalleryPage />, { server: seeded() });
     await screen.findByRole("link", { name: "Online purchase" });
     expect(screen.getByText("3 maps")).toBeTruthy();
+    expect(document.title).toBe("Journey maps · trek");
     const c = within(card("Online purchase"));
     expect(c.getByText("Current state")).toBeTruthy();
     expect(c.getByText("Sarah Mitchell")).toBeTruthy();

@@ -29,6 +29,10 @@ export function GalleryPage() {
   const [reload, setReload] = useState(0);
 
   useEffect(() => {
+    document.title = `${t("gallery.title")} · ${t("app.name")}`;
+  }, [t]);
+
+  useEffect(() => {
     const h = setTimeout(() => setQ(query.trim()), SEARCH_DELAY_MS);
     return () => clearTimeout(h);
   }, [query]);

@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from "react";
+import { useEffect, useId, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { ApiError, type Api, type Me } from "../api";
 import { errorText } from "../format";
@@ -13,6 +13,10 @@ export function LoginPage({ api, onLogin }: { api: Api; onLogin: (me: Me) => voi
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
+
+  useEffect(() => {
+    document.title = `${t("login.title")} · ${t("app.name")}`;
+  }, [t]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();

@@ -33,6 +33,10 @@ export function MapPage({ id }: { id: string }) {
     };
   }, [api, id, t]);
 
+  useEffect(() => {
+    if (map) document.title = `${map.name} · ${t("app.name")}`;
+  }, [map, t]);
+
   const back = (
     <a
       href="/"
@@ -42,7 +46,7 @@ export function MapPage({ id }: { id: string }) {
         navigate({ page: "gallery" });
       }}
     >
-      ← {t("map.back")}
+      <span aria-hidden="true">←</span> {t("map.back")}
     </a>
   );
 

@@ -1,0 +1,86 @@
+package ingest
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trekhq/trek/internal/event"
+	"github.com/trekhq/trek/internal/meta"
+	"github.com/trekhq/trek/internal/meta/sqlite"
+)
+
+// TestMessageIDsAreStoredOncePerSourceWithinTheWindow walks the dedup
+// index through its cases: a repeat in the same batch, in a later batch,
+// from another source, after a reopen (the index is rebuilt from the
+// store), and once the window has passed.
+func TestMessageIDsAreStoredOncePerSourceWithinTheWindow(t *testing.T) {
+	ctx := context.Background()
+	m, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "trek.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ws, _ := m.CreateWorkspace(ctx, "default", "Default")
+	web, _ := m.CreateSource(ctx, ws.ID, meta.Source{Name: "web", Channel: "web", WriteKey: "wk1"})
+	app, _ := m.CreateSource(ctx, ws.ID, meta.Source{Name: "app", Channel: "mobile", WriteKey: "wk2"})
+	const window = 24 * time.Hour
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	dir := t.TempDir()
+	open := func() *Pipeline {
+		p, err := Open(Config{Dir: dir, DedupWindow: window, Now: clock, Logger: slog.New(slog.DiscardHandler)}, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p := open()
+	defer func() { p.Close() }()
+	ev := func(src meta.Source, id string) event.Event {
+		return event.Event{Type: event.Track, Event: "E", UserID: "u", MessageID: id, SourceID: src.ID, Timestamp: clock()}
+	}
+	steps := []struct {
+		name   string
+		before func()
+		src    meta.Source
+		ids    []string
+		want   Result
+	}{
+		{name: "first sight, with a repeat in the same batch", src: web, ids: []string{"a", "b", "a"}, want: Result{Accepted: 2, Duplicates: 1}},
+		{name: "repeat in a later batch", src: web, ids: []string{"b", "c"}, want: Result{Accepted: 1, Duplicates: 1}},
+		{name: "same ids from another source", src: app, ids: []string{"a", "b"}, want: Result{Accepted: 2}},
+		{name: "repeat after a reopen", before: func() { p.Close(); p = open() }, src: web, ids: []string{"a", "c"}, want: Result{Duplicates: 2}},
+		{name: "repeat just inside the window", before: func() { advance(window - time.Hour) }, src: app, ids: []string{"a"}, want: Result{Duplicates: 1}},
+		{name: "repeat once the window has passed", before: func() { advance(2 * time.Hour) }, src: web, ids: []string{"a", "b"}, want: Result{Accepted: 2}},
+		{name: "and that new sighting is remembered", src: web, ids: []string{"a"}, want: Result{Duplicates: 1}},
+		{name: "past the window after a reopen", before: func() { advance(window + time.Hour); p.Close(); p = open() }, src: app, ids: []string{"b"}, want: Result{Accepted: 1}},
+	}
+	stored := 0
+	for _, s := range steps {
+		if s.before != nil {
+			s.before()
+		}
+		var b event.Batch
+		for _, id := range s.ids {
+			b.Events = append(b.Events, ev(s.src, id))
+		}
+		res, err := p.Collect(ctx, s.src, b)
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if res != s.want {
+			t.Errorf("%s: %+v, want %+v", s.name, res, s.want)
+		}
+		stored += res.Accepted
+	}
+	c, err := p.Customer(ctx, ws.ID, "u")
+	if err != nil || c.EventCount != stored {
+		t.Errorf("customer has %d events (%v), want the %d accepted", c.EventCount, err, stored)
+	}
+}

@@ -532,38 +532,45 @@ func TestDFGRunningExampleGolden(t *testing.T) {
 	}
 }
 
-// TestDFGBPIC2012 checks the graph of BPIC 2012 against its known totals
-// and against a count of every edge over the XML read directly.
-func TestDFGBPIC2012(t *testing.T) {
-	if testing.Short() {
-		t.Skip("reads a 262,200-event log twice")
-	}
-	dir := procDatasets(t)
-	got, err := DFG(t.Context(), procLog(t, "bpic2012.xes.gz"), DFGQuery{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const events, cases = 262200, 13087
-	nodes, edges := 0, 0
-	for _, n := range got.Nodes {
-		nodes += n.Count
-	}
-	for _, e := range got.Edges {
-		edges += e.Count
-	}
-	if nodes != events || edges != events-cases || got.Customers != cases || len(got.Nodes) != 24 {
-		t.Errorf("node counts sum to %d (want %d), edge counts to %d (want %d), %d customers, %d nodes",
-			nodes, events, edges, events-cases, got.Customers, len(got.Nodes))
-	}
-	want := naiveDFG(readRawXES(t, filepath.Join(dir, "bpic2012.xes.gz")))
-	if d := sameDFG(got, want); d != "" {
-		t.Error(d)
-	}
-	// Every application starts by being submitted.
-	for _, n := range got.Nodes {
-		if n.Event == "A_SUBMITTED" && (n.Count != cases || n.Start != cases) {
-			t.Errorf("A_SUBMITTED %+v: every case starts with it", n)
-		}
+// TestDFGOfRealLogs checks the graphs of real logs against their known
+// totals (node counts sum to the events, edge counts to events − cases)
+// and against a count of every node and edge over the XML read directly.
+func TestDFGOfRealLogs(t *testing.T) {
+	for _, tc := range []struct {
+		file                   string
+		events, cases, classes int
+	}{
+		{"helpdesk.xes.gz", 21348, 4580, 0},
+		{"bpic2012.xes.gz", 262200, 13087, 24},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			if testing.Short() && tc.file == "bpic2012.xes.gz" {
+				t.Skip("reads a 262,200-event log twice")
+			}
+			dir := procDatasets(t)
+			got, err := DFG(t.Context(), procLog(t, tc.file), DFGQuery{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			nodes, edges := 0, 0
+			for _, n := range got.Nodes {
+				nodes += n.Count
+			}
+			for _, e := range got.Edges {
+				edges += e.Count
+			}
+			if nodes != tc.events || edges != tc.events-tc.cases || got.Customers != tc.cases {
+				t.Errorf("node counts sum to %d (want %d), edge counts to %d (want %d), %d customers",
+					nodes, tc.events, edges, tc.events-tc.cases, got.Customers)
+			}
+			if tc.classes != 0 && len(got.Nodes) != tc.classes {
+				t.Errorf("%d activities, want %d", len(got.Nodes), tc.classes)
+			}
+			want := naiveDFG(readRawXES(t, filepath.Join(dir, tc.file)))
+			if d := sameDFG(got, want); d != "" {
+				t.Error(d)
+			}
+		})
 	}
 }
 

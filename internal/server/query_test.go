@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -192,4 +193,46 @@ func TestLiveMapShowsThePlantedCheckoutFailureAtThePayStep(t *testing.T) {
 	}
 	ae.must(400, ae.do("GET", "/api/v1/maps/"+m.ID+"/metrics?from=yesterday", ae.tokens[auth.Viewer], nil))
 	ae.must(404, ae.do("GET", "/api/v1/maps/nope/metrics", ae.tokens[auth.Viewer], nil))
+}
+
+// Stitching is retroactive in queries: a customer who started a funnel
+// anonymously on one device and finished it logged in on another counts
+// as one converting customer once an identify call links the two, even
+// though every event had arrived before the link; and an erased customer
+// leaves the numbers at once.
+func TestFunnelCountsCustomersMergedAfterTheirEventsArrived(t *testing.T) {
+	ce := newCollectEnv(t) // analytics staleness 0: every answer is fresh
+	batch := func(evs ...map[string]any) {
+		t.Helper()
+		b := make([]any, len(evs))
+		for i, e := range evs {
+			if e["type"] == nil {
+				e["type"] = "track"
+			}
+			e["timestamp"] = "2025-03-03T10:0" + strconv.Itoa(i) + ":00Z"
+			b[i] = e
+		}
+		ce.must(200, ce.send("/v1/batch", map[string]any{"batch": b}))
+	}
+	funnel := func() []int64 {
+		t.Helper()
+		var f analytics.FunnelResult
+		ce.must(200, ce.do("POST", "/api/v1/query/funnel", ce.tokens[auth.Viewer], map[string]any{
+			"steps": []map[string]any{{"event": "Product Viewed"}, {"event": "Order Completed"}}})).json(t, &f)
+		return []int64{f.Steps[0].Customers, f.Steps[1].Customers}
+	}
+	batch(map[string]any{"anonymousId": "phone-1", "event": "Product Viewed"},
+		map[string]any{"userId": "dana", "event": "Order Completed"})
+	if got := funnel(); got[0] != 1 || got[1] != 0 {
+		t.Fatalf("before the link: %v, want [1 0]", got)
+	}
+	// The link comes later, in its own request.
+	batch(map[string]any{"type": "identify", "anonymousId": "phone-1", "userId": "dana"})
+	if got := funnel(); got[0] != 1 || got[1] != 1 {
+		t.Errorf("after the link: %v, want [1 1]", got)
+	}
+	ce.must(200, ce.do("DELETE", "/api/v1/customers/dana", ce.tokens[auth.Admin], nil))
+	if got := funnel(); got[0] != 0 || got[1] != 0 {
+		t.Errorf("after erasing dana: %v, want [0 0]", got)
+	}
 }

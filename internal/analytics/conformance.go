@@ -13,10 +13,6 @@ import (
 	"github.com/trekhq/trek/internal/journey"
 )
 
-// customerExamplePrefix makes a customer number into trek's customer id,
-// as the collection pipeline writes it.
-const customerExamplePrefix = "cus_"
-
 // Limits of a conformance query.
 const (
 	defaultConformanceExamples   = 5
@@ -548,7 +544,7 @@ func (a *ConformanceAccumulator) Result(deviations int) ConformanceResult {
 			d.Event = r.event
 		}
 		for i, c := range r.d.examples {
-			d.Examples[i] = customerExamplePrefix + strconv.FormatUint(c, 10)
+			d.Examples[i] = CustomerPrefix + strconv.FormatUint(c, 10)
 		}
 		res.Deviations = append(res.Deviations, d)
 	}
@@ -564,7 +560,7 @@ func (cm *ConformanceModel) detail(c *JourneyConformance) JourneyConformanceDeta
 		}
 		return out
 	}
-	d := JourneyConformanceDetail{Customer: customerExamplePrefix + strconv.FormatUint(c.Customer, 10),
+	d := JourneyConformanceDetail{Customer: CustomerPrefix + strconv.FormatUint(c.Customer, 10),
 		Fitness: c.Fitness, Hit: ids(c.Hit), Skipped: ids(c.Skipped), Repeated: ids(c.Repeated),
 		WrongOrder: ids(c.WrongOrder), Outside: make([]string, len(c.Outside))}
 	for i, a := range c.Outside {
@@ -604,8 +600,8 @@ func (q ConformanceQuery) validate(src Source) (*ConformanceModel, map[uint64]in
 	}
 	wanted := map[uint64]int{}
 	for i, id := range q.Customers {
-		n, err := strconv.ParseUint(strings.TrimPrefix(id, customerExamplePrefix), 10, 64)
-		if !strings.HasPrefix(id, customerExamplePrefix) || err != nil {
+		n, err := strconv.ParseUint(strings.TrimPrefix(id, CustomerPrefix), 10, 64)
+		if !strings.HasPrefix(id, CustomerPrefix) || err != nil {
 			p.add(fmt.Sprintf("customers[%d]", i), "%q is not a customer id (cus_ and a number)", id)
 			continue
 		}
@@ -658,7 +654,7 @@ func Conformance(ctx context.Context, src Source, q ConformanceQuery) (Conforman
 	}
 	res := acc.Result(q.Deviations)
 	for _, id := range q.Customers {
-		n, err := strconv.ParseUint(strings.TrimPrefix(id, customerExamplePrefix), 10, 64)
+		n, err := strconv.ParseUint(strings.TrimPrefix(id, CustomerPrefix), 10, 64)
 		if err != nil {
 			continue
 		}

@@ -271,10 +271,13 @@ func DFG(ctx context.Context, src Source, q DFGQuery) (DFGResult, error) {
 	parts := make([]*dfgPart, src.Parts())
 	n := acts.Len()
 	// A source that knows its size (an Index) lets the parts' arrays be
-	// sized once instead of grown by copying, which was most of the cost.
+	// sized once instead of grown by copying, which was most of the cost;
+	// not for a range, which may keep few of the events, and not past 4M
+	// events a part, so that a huge source does not reserve gigabytes
+	// up front.
 	hint := 0
-	if s, ok := src.(interface{ Events() int }); ok {
-		hint = s.Events()/len(parts) + s.Events()/(8*len(parts))
+	if s, ok := src.(interface{ Events() int }); ok && q.From.IsZero() && q.To.IsZero() && len(parts) > 0 {
+		hint = min(s.Events()/len(parts)+s.Events()/(8*len(parts)), 1<<22)
 	}
 	for i := range parts {
 		parts[i] = newDFGPart(n, hint)

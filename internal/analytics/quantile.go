@@ -86,7 +86,7 @@ func medianP90(nanos []int64) (med, p90 float64) {
 		nthElement(nanos[:end], r)
 		end = r
 	}
-	at := func(i int) float64 { return nanosToSeconds(nanos[i]) }
+	at := func(i int) float64 { return seconds(nanos[i]) }
 	return medianAt(n, at), quantileAt(n, at, 0.9)
 }
 
@@ -131,7 +131,3 @@ func nthElement(xs []int64, k int) {
 	}
 }
 
-// nanosToSeconds converts nanoseconds to seconds in one correctly rounded
-// division, which gives the same float as Python's and pandas'
-// total_seconds for any duration they can hold.
-func nanosToSeconds(nanos int64) float64 { return float64(nanos) / 1e9 }

@@ -204,7 +204,7 @@ func mergeVariants(parts []*variantsPart, acts *Dict, limit int) VariantsResult 
 func journeyDurations(nanos []int64) *TimeStats {
 	secs := make([]float64, len(nanos))
 	for i, n := range nanos {
-		secs[i] = nanosToSeconds(n)
+		secs[i] = seconds(n)
 	}
 	return summarise(secs)
 }

@@ -11,6 +11,12 @@ import (
 // long scan allocates nothing per key (JourneysFields' fresh slices are
 // most of a core scan's cost). fn must not keep the slice.
 func (s *Store) JourneysBuffered(ctx context.Context, fields Fields, fn func(key uint64, events []event.Event) error) error {
+	return s.journeys(ctx, fields, true, fn)
+}
+
+// journeys groups the scan's rows by key; with reuse the slice handed to
+// fn is recycled for the next key.
+func (s *Store) journeys(ctx context.Context, fields Fields, reuse bool, fn func(key uint64, events []event.Event) error) error {
 	var (
 		cur  uint64
 		have bool
@@ -21,7 +27,11 @@ func (s *Store) JourneysBuffered(ctx context.Context, fields Fields, fn func(key
 			if err := fn(cur, evs); err != nil {
 				return err
 			}
-			evs = evs[:0]
+			if reuse {
+				evs = evs[:0]
+			} else {
+				evs = nil
+			}
 		}
 		cur, have = r.sk.key, true
 		r.ev.Seq = r.sk.seq

@@ -153,30 +153,7 @@ func (s *Store) Journeys(ctx context.Context, fn func(key uint64, events []event
 // JourneysFields is Journeys decoding only the fields asked for; the
 // other fields of the events are left empty.
 func (s *Store) JourneysFields(ctx context.Context, fields Fields, fn func(key uint64, events []event.Event) error) error {
-	var (
-		cur  uint64
-		have bool
-		evs  []event.Event
-	)
-	err := s.scanFields(ctx, fields, func(r *row) error {
-		if have && r.sk.key != cur {
-			if err := fn(cur, evs); err != nil {
-				return err
-			}
-			evs = nil
-		}
-		cur, have = r.sk.key, true
-		r.ev.Seq = r.sk.seq
-		evs = append(evs, r.ev)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if have {
-		return fn(cur, evs)
-	}
-	return nil
+	return s.journeys(ctx, fields, false, fn)
 }
 
 // Events returns the events stored under key, in journey order; reading

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 	"strconv"
@@ -962,7 +963,7 @@ func share(n, of int64) float64 {
 }
 
 func roundTo(x, scale float64) float64 {
-	return float64(int64(x*scale+0.5)) / scale
+	return math.Round(x*scale) / scale
 }
 
 // summarise gives the quantiles and histogram of xs (which it sorts), or

@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -304,6 +305,10 @@ func number(v any) (float64, bool) {
 		return float64(x), true
 	case int:
 		return float64(x), true
+	case json.Number:
+		// The event store hands numbers back as written, unrounded.
+		f, err := x.Float64()
+		return f, err == nil
 	case string:
 		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
 		return f, err == nil
@@ -321,10 +326,7 @@ func equal(a, b any) bool {
 			}
 		}
 	}
-	if x, ok := a.(bool); ok {
-		y, ok := b.(bool)
-		return ok && x == y
-	}
+	// Booleans equal only booleans, or their text ("true" from a CSV).
 	return text(a) == text(b)
 }
 
@@ -363,6 +365,8 @@ func text(v any) string {
 		return strconv.FormatInt(x, 10)
 	case int:
 		return strconv.Itoa(x)
+	case json.Number:
+		return x.String()
 	}
 	return fmt.Sprint(v)
 }

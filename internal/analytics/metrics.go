@@ -3,6 +3,7 @@ package analytics
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -80,7 +81,31 @@ type StepMetrics struct {
 	// every bound step before it in map order, as an ordered funnel of
 	// the whole map counts them.
 	InOrder int64 `json:"inOrder"`
+	// MeasuredEmotion is how customers said they felt about the step:
+	// the mean score (−2..2) of the range's emotion survey answers about
+	// one of the step's events (see SurveyEvent). Null without answers.
+	MeasuredEmotion *Emotion `json:"measuredEmotion"`
 }
+
+// Emotion is a measured emotion: the mean of Responses scores.
+type Emotion struct {
+	Responses int64   `json:"responses"`
+	Mean      float64 `json:"mean"`
+}
+
+// The survey answers the live map reads: an event named SurveyEvent with
+// properties survey_type "emotion", about_event (the activity the answer
+// is about) and score (−2..2), as trek gen writes them and as a survey
+// tool's webhook can send them.
+const (
+	SurveyEvent      = "Survey Responded"
+	surveyTypeProp   = "survey_type"
+	surveyEmotion    = "emotion"
+	surveyAboutProp  = "about_event"
+	surveyScoreProp  = "score"
+	surveyEmotionMin = -2
+	surveyEmotionMax = 2
+)
 
 // StageMetrics totals a stage: customers reaching its first bound step
 // and its last.
@@ -198,6 +223,15 @@ func MapMetricsFor(ctx context.Context, src Source, m *journey.Map, q MapMetrics
 				slices.Sort(ts)
 				m := quantile(ts, 0.5)
 				sm.MedianSecondsFromPrevious = &m
+			}
+		}
+		emotions, err := measuredEmotions(ctx, src, m, Range{q.From, q.To})
+		if err != nil {
+			return MapMetrics{}, fmt.Errorf("measure the map's emotions: %w", err)
+		}
+		for i := range res.Steps {
+			if e, ok := emotions[res.Steps[i].StepID]; ok {
+				res.Steps[i].MeasuredEmotion = &e
 			}
 		}
 		cr, err := Conformance(ctx, src, ConformanceQuery{Map: m, From: q.From, To: q.To})
@@ -326,6 +360,78 @@ func pairwise(ctx context.Context, src Source, ms []Matcher, pairs [][2]int, w t
 			out.converted[p] += a.pc.converted[p]
 			out.times[p] = append(out.times[p], a.pc.times[p]...)
 		}
+	}
+	return out, nil
+}
+
+// measuredEmotions averages the emotion survey answers in r per bound
+// step, by the answers' about_event. It needs the events' properties; on
+// a compact Index, which has none, it measures nothing rather than send
+// the whole map to the store.
+func measuredEmotions(ctx context.Context, src Source, m *journey.Map, r Range) (map[string]Emotion, error) {
+	code, ok := src.Activities().Lookup(SurveyEvent)
+	if !ok {
+		return nil, nil
+	}
+	stepsOf := map[string][]string{} // about_event → step ids
+	for _, st := range m.Stages {
+		for _, sp := range st.Steps {
+			if sp.Binding != nil {
+				for _, e := range sp.Binding.Events {
+					stepsOf[e] = append(stepsOf[e], sp.ID)
+				}
+			}
+		}
+	}
+	type sum struct {
+		n     int64
+		total float64
+	}
+	parts := make([]map[string]sum, src.Parts())
+	from, to := r.fromNanos(), r.toNanos()
+	err := src.Scan(ctx, Need{Events: true, From: r.From, To: r.To}, func(part int, j *Journey) error {
+		if parts[part] == nil {
+			parts[part] = map[string]sum{}
+		}
+		for i, a := range j.Acts {
+			if a != code || j.Times[i] < from || j.Times[i] >= to {
+				continue
+			}
+			p := j.Events[i].Properties
+			if text(p[surveyTypeProp]) != surveyEmotion {
+				continue
+			}
+			score, ok := number(p[surveyScoreProp])
+			if !ok || score < surveyEmotionMin || score > surveyEmotionMax {
+				continue
+			}
+			for _, id := range stepsOf[text(p[surveyAboutProp])] {
+				s := parts[part][id]
+				s.n++
+				s.total += score
+				parts[part][id] = s
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, ErrNeedsEvents) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]Emotion{}
+	total := map[string]sum{}
+	for _, p := range parts {
+		for id, s := range p {
+			t := total[id]
+			t.n += s.n
+			t.total += s.total
+			total[id] = t
+		}
+	}
+	for id, s := range total {
+		out[id] = Emotion{Responses: s.n, Mean: roundTo(s.total/float64(s.n), 1e4)}
 	}
 	return out, nil
 }

@@ -74,3 +74,32 @@ func TestMapMetricsNarrowToASegment(t *testing.T) {
 		t.Errorf("a bad window was accepted")
 	}
 }
+
+func TestMapMetricsMeasureEmotionFromSurveyAnswers(t *testing.T) {
+	survey := func(min float64, about string, score any, kind string) ev {
+		return ev{SurveyEvent, min, "", map[string]any{"survey_type": kind, "about_event": about, "score": score}}
+	}
+	ix := buildIndex(t, []cust{
+		{id: 1, evs: []ev{{"A", 0, "", nil}, survey(1, "A", -2.0, "emotion"), {"B", 2, "", nil}, survey(3, "B", 1.0, "emotion")}},
+		{id: 2, evs: []ev{{"A", 0, "", nil}, survey(1, "A", -1.0, "emotion"), survey(2, "A", 5.0, "csat")}},
+		{id: 3, evs: []ev{survey(1, "A", 9.0, "emotion"), survey(2, "C", "x", "emotion")}}, // out of scale, not a number
+	})
+	res, err := MapMetricsFor(context.Background(), ix, boundMap(), MapMetricsQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := res.Steps[0].MeasuredEmotion, res.Steps[2].MeasuredEmotion, res.Steps[3].MeasuredEmotion
+	if a == nil || a.Responses != 2 || a.Mean != -1.5 || b == nil || b.Responses != 1 || b.Mean != 1 || c != nil {
+		t.Errorf("measured emotions a %+v b %+v c %+v", a, b, c)
+	}
+	// A compact index has no properties: nothing is measured, and the
+	// rest of the metrics still are.
+	compact, err := BuildIndex(context.Background(), ix, IndexOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = MapMetricsFor(context.Background(), compact, boundMap(), MapMetricsQuery{})
+	if err != nil || res.Steps[0].MeasuredEmotion != nil || res.Steps[0].Customers != 2 {
+		t.Errorf("compact index: %v, %+v", err, res.Steps[0])
+	}
+}

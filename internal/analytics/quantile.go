@@ -130,4 +130,3 @@ func nthElement(xs []int64, k int) {
 		}
 	}
 }
-

@@ -64,7 +64,13 @@ type CacheOptions struct {
 	// KeepTraits builds the Index with customers' traits, for trait
 	// filters and breakdowns without going to the store.
 	KeepTraits bool
-	Logger     *slog.Logger
+	// FullUpTo makes the Index keep the events themselves (properties,
+	// context) and traits while the store holds at most this many events,
+	// so that every query of a small workspace (the demo, a pilot) runs
+	// at memory speed; a bigger store gets the compact Index and sends
+	// queries on properties to the store. 0 means never.
+	FullUpTo int64
+	Logger   *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -189,7 +195,11 @@ func (c *Cache) startLocked() *flight {
 	go func() {
 		defer c.wg.Done()
 		start := time.Now()
-		ix, err := analytics.BuildIndex(c.bg, c.src, analytics.IndexOptions{KeepTraits: c.opts.KeepTraits, Parts: c.src.Parts()})
+		opts := analytics.IndexOptions{KeepTraits: c.opts.KeepTraits, Parts: c.src.Parts()}
+		if c.opts.FullUpTo > 0 && c.src.store.Stats().Events <= c.opts.FullUpTo {
+			opts.KeepEvents, opts.KeepTraits = true, true
+		}
+		ix, err := analytics.BuildIndex(c.bg, c.src, opts)
 		c.mu.Lock()
 		if err != nil {
 			f.err = fmt.Errorf("build the analytics index: %w", err)

@@ -199,3 +199,24 @@ func TestCacheGetHonoursItsContext(t *testing.T) {
 		t.Fatal("Get after Close succeeded")
 	}
 }
+
+// TestCacheKeepsTheEventsOfASmallWorkspace: up to FullUpTo events the
+// Index answers queries on properties itself; past it, it is compact.
+func TestCacheKeepsTheEventsOfASmallWorkspace(t *testing.T) {
+	for _, tc := range []struct {
+		fullUpTo int64
+		want     bool
+	}{{0, false}, {2, false}, {3, true}, {100, true}} {
+		f := newFixture(t, fixtureOptions{journeys: journeys.CacheOptions{FullUpTo: tc.fullUpTo}})
+		f.send(ev{who: "u:ana", name: "Signed In", at: 1}, ev{who: "u:ana", name: "Order Completed", at: 2}, ev{who: "u:bo", name: "Signed In", at: 3})
+		ix, _ := get(t, f.cache())
+		if got := ix.HasEvents() && ix.HasTraits(); got != tc.want {
+			t.Errorf("FullUpTo %d with 3 events: index keeps events %v, want %v", tc.fullUpTo, got, tc.want)
+		}
+		if tc.want {
+			if err := ix.Scan(context.Background(), analytics.Need{Events: true}, func(int, *analytics.Journey) error { return nil }); err != nil {
+				t.Errorf("scan for events: %v", err)
+			}
+		}
+	}
+}

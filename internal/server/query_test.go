@@ -162,6 +162,17 @@ func TestLiveMapShowsThePlantedCheckoutFailureAtThePayStep(t *testing.T) {
 	if all.Conformance == nil || all.Conformance.Journeys == 0 || step(all, "compare-products").Customers == 0 {
 		t.Fatalf("metrics: %+v", all)
 	}
+	// The emotion curve measured from survey answers equals what the
+	// generator planted, step by step (every answer lies in the range).
+	for stepID, truthStep := range map[string]string{"search-shop": "search", "start-checkout": "checkout", "return-item": "return"} {
+		e, want := step(all, stepID).MeasuredEmotion, ae.truth.Surveys.Emotion[truthStep]
+		if e == nil || e.Responses != want.Responses || e.Mean != want.Mean {
+			t.Errorf("step %s: measured emotion %+v, want %+v", stepID, e, want)
+		}
+	}
+	if e := step(all, "compare-products").MeasuredEmotion; e != nil {
+		t.Errorf("a step nobody was asked about has a measured emotion: %+v", e)
+	}
 	if all.BoundSteps != 12 || len(all.Stages) != 6 {
 		t.Errorf("bound steps %d, stages %d", all.BoundSteps, len(all.Stages))
 	}

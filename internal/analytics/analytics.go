@@ -47,8 +47,12 @@ func (j *Journey) Len() int { return len(j.Times) }
 // Need says what a query needs of each journey beyond the compact columns.
 type Need struct {
 	// Events asks for the events themselves (Journey.Events), with their
-	// properties and context.
+	// properties; their context only when Context is set too.
 	Events bool
+	// Context asks for the events' context as well (it implies Events).
+	// Contexts are most of an event's size, so a query that reads none
+	// lets an Index that dropped them answer.
+	Context bool
 	// Traits asks for the customer's traits (Journey.Traits).
 	Traits bool
 	// From and To, when not zero, let a Source skip journeys that have no

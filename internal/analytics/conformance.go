@@ -190,8 +190,7 @@ func compileConformance(path string, m *journey.Map, src Source, p *problems) (*
 			c := compileMatcher(mt, acts, chans)
 			k := int32(len(cm.steps))
 			cm.steps = append(cm.steps, conformanceStep{stageID: st.ID, stepID: step.ID, name: step.Name, m: c})
-			cm.need.Events = cm.need.Events || mt.NeedsEvents()
-			cm.need.Traits = cm.need.Traits || mt.NeedsTraits()
+			mt.need(&cm.need)
 			if len(c.traits) > 0 {
 				cm.traitSteps = append(cm.traitSteps, k)
 			}

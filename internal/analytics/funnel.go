@@ -327,7 +327,8 @@ func funnel(ctx context.Context, src Source, q FunnelQuery, allowUnknown bool) (
 	for i := range aggs {
 		aggs[i] = f.newAgg()
 	}
-	need := Need{Events: f.needEvents, Traits: f.needTraits, From: q.From, To: q.To}
+	need := f.need
+	need.From, need.To = q.From, q.To
 	err = src.Scan(ctx, need, func(part int, j *Journey) error {
 		f.journey(aggs[part], j)
 		return nil
@@ -357,8 +358,7 @@ type compiledFunnel struct {
 	complexMask       uint32 // steps with property or trait filters
 	exAct, exChan     []uint32
 	exAny, exComplex  uint32
-	needEvents        bool
-	needTraits        bool
+	need              Need // what the query reads beyond the compact columns
 	// breakdown
 	bdKind    int
 	bdPath    []string
@@ -376,13 +376,11 @@ func compileFunnel(q *FunnelQuery, w time.Duration, src Source) *compiledFunnel 
 	f := &compiledFunnel{q: q, k: len(q.Steps), window: int64(w), chanNames: chans, from: Range{q.From, q.To}.fromNanos(), to: Range{q.From, q.To}.toNanos()}
 	for _, s := range q.Steps {
 		f.steps = append(f.steps, compileMatcher(s, acts, chans))
-		f.needEvents = f.needEvents || s.NeedsEvents()
-		f.needTraits = f.needTraits || s.NeedsTraits()
+		s.need(&f.need)
 	}
 	for _, x := range q.Exclusions {
 		f.exclusions = append(f.exclusions, compileMatcher(x, acts, chans))
-		f.needEvents = f.needEvents || x.NeedsEvents()
-		f.needTraits = f.needTraits || x.NeedsTraits()
+		x.need(&f.need)
 	}
 	f.actMask, f.chanMask, f.anyActMask, f.complexMask = masks(f.steps, acts.Len(), chans.Len())
 	f.exAct, f.exChan, f.exAny, f.exComplex = masks(f.exclusions, acts.Len(), chans.Len())
@@ -390,21 +388,22 @@ func compileFunnel(q *FunnelQuery, w time.Duration, src Source) *compiledFunnel 
 		f.bdKind, f.bdPath = propertyKind(b.Property)
 		switch f.bdKind {
 		case propTrait:
-			f.needTraits = true
-		case propEvent, propContext:
-			f.needEvents = true
+			f.need.Traits = true
+		case propContext:
+			f.need.Events, f.need.Context = true, true
+		case propEvent:
+			f.need.Events = true
 		}
 	}
 	for _, s := range q.Segments {
 		var cs compiledSegment
 		for _, w := range s.Where {
 			cs.where = append(cs.where, traitPred(w))
-			f.needTraits = true
+			f.need.Traits = true
 		}
 		if s.Performed != nil {
 			cs.performed = compileMatcher(*s.Performed, acts, chans)
-			f.needEvents = f.needEvents || s.Performed.NeedsEvents()
-			f.needTraits = f.needTraits || s.Performed.NeedsTraits()
+			s.Performed.need(&f.need)
 		}
 		f.segs = append(f.segs, cs)
 	}

@@ -33,7 +33,7 @@ type cust struct {
 
 func buildIndex(t testing.TB, cs []cust) *Index {
 	t.Helper()
-	b := NewIndexBuilder(IndexOptions{KeepEvents: true, KeepTraits: true, Parts: 2})
+	b := NewIndexBuilder(IndexOptions{KeepEvents: true, KeepContext: true, KeepTraits: true, Parts: 2})
 	for _, c := range cs {
 		var evs []event.Event
 		seq := uint64(c.id * 1000)

@@ -29,6 +29,7 @@ type Index struct {
 	actCodes    []uint32
 	chanCodes   []uint16
 	events      []event.Event    // when built with KeepEvents
+	context     bool             // the events kept have their context
 	traits      []map[string]any // when built with KeepTraits; per customer
 	parts       int
 }
@@ -37,7 +38,7 @@ type Index struct {
 // events or traits answers a query that needs them: the caller then runs
 // the query on a Source that has them (the store).
 var (
-	ErrNeedsEvents = errors.New("analytics: the query needs events' properties, which this index does not keep")
+	ErrNeedsEvents = errors.New("analytics: the query needs events' properties or context, which this index does not keep")
 	ErrNeedsTraits = errors.New("analytics: the query needs customers' traits, which this index does not keep")
 )
 
@@ -48,6 +49,9 @@ type IndexOptions struct {
 	// full size; the server's index leaves it off and sends such queries
 	// to the store.
 	KeepEvents bool
+	// KeepContext keeps the events' context too (with KeepEvents); it is
+	// most of an event's size.
+	KeepContext bool
 	// KeepTraits keeps each customer's traits for trait filters and
 	// breakdowns.
 	KeepTraits bool
@@ -89,6 +93,9 @@ func (b *IndexBuilder) Add(customer uint64, events []event.Event) {
 		ix.chanCodes = append(ix.chanCodes, channelCode(ix.chans, e.Channel))
 		if b.opts.KeepEvents {
 			ix.events = append(ix.events, *e)
+			if !b.opts.KeepContext {
+				ix.events[len(ix.events)-1].Context = nil
+			}
 		}
 		if b.opts.KeepTraits && len(e.Traits) > 0 && (e.Type == event.Identify || e.Type == event.Group) {
 			if traits == nil {
@@ -124,6 +131,7 @@ func compareEvents(a, b event.Event) int {
 func (b *IndexBuilder) Build() *Index {
 	ix := b.ix
 	b.ix = nil
+	ix.context = b.opts.KeepEvents && b.opts.KeepContext
 	ix.parts = b.opts.Parts
 	if ix.parts <= 0 {
 		ix.parts = runtime.GOMAXPROCS(0)
@@ -140,7 +148,7 @@ func BuildIndex(ctx context.Context, src Source, opts IndexOptions) (*Index, err
 	for i := range parts {
 		parts[i] = &Index{offsets: []int{0}}
 	}
-	need := Need{Events: opts.KeepEvents, Traits: opts.KeepTraits}
+	need := Need{Events: opts.KeepEvents, Context: opts.KeepEvents && opts.KeepContext, Traits: opts.KeepTraits}
 	err := src.Scan(ctx, need, func(part int, j *Journey) error {
 		p := parts[part]
 		p.customers = append(p.customers, j.Customer)
@@ -148,7 +156,13 @@ func BuildIndex(ctx context.Context, src Source, opts IndexOptions) (*Index, err
 		p.actCodes = append(p.actCodes, j.Acts...)
 		p.chanCodes = append(p.chanCodes, j.Chans...)
 		if opts.KeepEvents {
+			n := len(p.events)
 			p.events = append(p.events, j.Events...)
+			if !need.Context {
+				for i := n; i < len(p.events); i++ {
+					p.events[i].Context = nil
+				}
+			}
 		}
 		if opts.KeepTraits {
 			p.traits = append(p.traits, j.Traits)
@@ -159,7 +173,7 @@ func BuildIndex(ctx context.Context, src Source, opts IndexOptions) (*Index, err
 	if err != nil {
 		return nil, err
 	}
-	ix := &Index{acts: src.Activities(), chans: src.Channels(), offsets: []int{0}, parts: opts.Parts}
+	ix := &Index{acts: src.Activities(), chans: src.Channels(), offsets: []int{0}, parts: opts.Parts, context: need.Context}
 	if ix.parts <= 0 {
 		ix.parts = runtime.GOMAXPROCS(0)
 	}
@@ -219,6 +233,9 @@ func (ix *Index) Events() int { return len(ix.times) }
 // HasEvents reports whether the Index kept the events themselves.
 func (ix *Index) HasEvents() bool { return ix.events != nil || len(ix.times) == 0 }
 
+// HasContext reports whether the events kept have their context.
+func (ix *Index) HasContext() bool { return ix.context || len(ix.times) == 0 }
+
 // HasTraits reports whether the Index kept customers' traits.
 func (ix *Index) HasTraits() bool { return ix.traits != nil || len(ix.customers) == 0 }
 
@@ -226,7 +243,7 @@ func (ix *Index) HasTraits() bool { return ix.traits != nil || len(ix.customers)
 // Index's arrays: fn must not change them.
 func (ix *Index) Scan(ctx context.Context, need Need, fn func(part int, j *Journey) error) error {
 	n := len(ix.customers)
-	if need.Events && !ix.HasEvents() {
+	if (need.Events || need.Context) && !ix.HasEvents() || need.Context && !ix.HasContext() {
 		return ErrNeedsEvents
 	}
 	if need.Traits && !ix.HasTraits() {
@@ -257,7 +274,7 @@ func (ix *Index) Scan(ctx context.Context, need Need, fn func(part int, j *Journ
 					}
 				}
 				j = Journey{Customer: ix.customers[i], Times: times, Acts: ix.actCodes[a:b:b], Chans: ix.chanCodes[a:b:b]}
-				if need.Events && ix.events != nil {
+				if (need.Events || need.Context) && ix.events != nil {
 					j.Events = ix.events[a:b:b]
 				}
 				if need.Traits && ix.traits != nil {

@@ -53,6 +53,23 @@ func (m Matcher) NeedsEvents() bool {
 	return false
 }
 
+// NeedsContext reports whether m reads the events' context.
+func (m Matcher) NeedsContext() bool {
+	for _, f := range m.Where {
+		if k, _ := propertyKind(f.Property); k == propContext {
+			return true
+		}
+	}
+	return false
+}
+
+// need adds what m reads to n.
+func (m Matcher) need(n *Need) {
+	n.Events = n.Events || m.NeedsEvents()
+	n.Context = n.Context || m.NeedsContext()
+	n.Traits = n.Traits || m.NeedsTraits()
+}
+
 // NeedsTraits reports whether m reads customer traits.
 func (m Matcher) NeedsTraits() bool {
 	for _, f := range m.Where {

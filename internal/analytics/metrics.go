@@ -3,7 +3,6 @@ package analytics
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -296,8 +295,7 @@ func pairwise(ctx context.Context, src Source, ms []Matcher, pairs [][2]int, w t
 	var need Need
 	for i, m := range ms {
 		cms[i] = compileMatcher(m, acts, chans)
-		need.Events = need.Events || m.NeedsEvents()
-		need.Traits = need.Traits || m.NeedsTraits()
+		m.need(&need)
 	}
 	need.From, need.To = r.From, r.To
 	actMask, chanMask, anyAct, complex := masks(cms, acts.Len(), chans.Len())
@@ -365,9 +363,9 @@ func pairwise(ctx context.Context, src Source, ms []Matcher, pairs [][2]int, w t
 }
 
 // measuredEmotions averages the emotion survey answers in r per bound
-// step, by the answers' about_event. It needs the events' properties; on
-// a compact Index, which has none, it measures nothing rather than send
-// the whole map to the store.
+// step, by the answers' about_event. It needs the events' properties: on
+// a compact Index it fails with ErrNeedsEvents, and the caller measures
+// the map on the store.
 func measuredEmotions(ctx context.Context, src Source, m *journey.Map, r Range) (map[string]Emotion, error) {
 	code, ok := src.Activities().Lookup(SurveyEvent)
 	if !ok {
@@ -414,9 +412,6 @@ func measuredEmotions(ctx context.Context, src Source, m *journey.Map, r Range) 
 		}
 		return nil
 	})
-	if errors.Is(err, ErrNeedsEvents) {
-		return nil, nil
-	}
 	if err != nil {
 		return nil, err
 	}

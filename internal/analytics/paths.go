@@ -158,8 +158,7 @@ func Paths(ctx context.Context, src Source, q PathsQuery) (PathsResult, error) {
 	need := Need{From: q.From, To: q.To}
 	if q.anchored() {
 		m = compileMatcher(*q.Anchor, acts, src.Channels())
-		need.Events = q.Anchor.NeedsEvents()
-		need.Traits = q.Anchor.NeedsTraits()
+		q.Anchor.need(&need)
 	}
 	f := newProcessFilter(q.From, q.To, nil, acts)
 	parts := make([]*pathsPart, src.Parts())

@@ -207,12 +207,11 @@ func Retention(ctx context.Context, src Source, q RetentionQuery) (RetentionResu
 	acts, chans := src.Activities(), src.Channels()
 	start := compileMatcher(q.Start, acts, chans)
 	ret := compileMatcher(Matcher{}, acts, chans)
-	need := Need{From: q.From, To: q.To,
-		Events: q.Start.NeedsEvents(), Traits: q.Start.NeedsTraits()}
+	need := Need{From: q.From, To: q.To}
+	q.Start.need(&need)
 	if q.Return != nil {
 		ret = compileMatcher(*q.Return, acts, chans)
-		need.Events = need.Events || q.Return.NeedsEvents()
-		need.Traits = need.Traits || q.Return.NeedsTraits()
+		q.Return.need(&need)
 	}
 	rng := Range{q.From, q.To}
 	from, to := rng.fromNanos(), rng.toNanos()

@@ -25,8 +25,7 @@ func (f *filtered) Scan(ctx context.Context, need Need, fn func(part int, j *Jou
 	}
 	if p := f.seg.Performed; p != nil {
 		cs.performed = compileMatcher(*p, f.Activities(), f.Channels())
-		need.Events = need.Events || p.NeedsEvents()
-		need.Traits = need.Traits || p.NeedsTraits()
+		p.need(&need)
 	}
 	from, to := f.r.fromNanos(), f.r.toNanos()
 	return f.Source.Scan(ctx, need, func(part int, j *Journey) error {

@@ -194,7 +194,8 @@ func Trends(ctx context.Context, src Source, q TrendsQuery) (TrendsResult, error
 	for i := range accs {
 		accs[i] = &acc{customers: make([]int64, len(all)), converted: make([]int64, len(all)), events: make([]int64, len(all))}
 	}
-	need := Need{Events: f.needEvents, Traits: f.needTraits, From: all[0].Start, To: q.To}
+	need := f.need
+	need.From, need.To = all[0].Start, q.To
 	err = src.Scan(ctx, need, func(part int, j *Journey) error {
 		a := accs[part]
 		a.st.prepare(f, j)

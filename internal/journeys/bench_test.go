@@ -96,12 +96,12 @@ func BenchmarkScan(b *testing.B) {
 func BenchmarkBuildIndex(b *testing.B) {
 	f := benchFixture(b)
 	src := f.source(0)
-	for _, traits := range []bool{false, true} {
-		name := "Core"
-		if traits {
-			name = "KeepTraits"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, opts := range []struct {
+		name           string
+		traits, events bool
+	}{{"Core", false, false}, {"KeepTraits", true, false}, {"FullWithoutContext", true, true}} {
+		traits := opts.traits
+		b.Run(opts.name, func(b *testing.B) {
 			var ix *analytics.Index
 			var before, after runtime.MemStats
 			var took time.Duration
@@ -113,7 +113,7 @@ func BenchmarkBuildIndex(b *testing.B) {
 				b.StartTimer()
 				start := time.Now()
 				var err error
-				ix, err = analytics.BuildIndex(context.Background(), src, analytics.IndexOptions{KeepTraits: traits})
+				ix, err = analytics.BuildIndex(context.Background(), src, analytics.IndexOptions{KeepTraits: traits, KeepEvents: opts.events})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -70,7 +70,11 @@ type CacheOptions struct {
 	// at memory speed; a bigger store gets the compact Index and sends
 	// queries on properties to the store. 0 means never.
 	FullUpTo int64
-	Logger   *slog.Logger
+	// FullContext makes that full Index keep the events' context as well
+	// (most of an event's size); without it, queries on context go to the
+	// store.
+	FullContext bool
+	Logger      *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -197,7 +201,7 @@ func (c *Cache) startLocked() *flight {
 		start := time.Now()
 		opts := analytics.IndexOptions{KeepTraits: c.opts.KeepTraits, Parts: c.src.Parts()}
 		if c.opts.FullUpTo > 0 && c.src.store.Stats().Events <= c.opts.FullUpTo {
-			opts.KeepEvents, opts.KeepTraits = true, true
+			opts.KeepEvents, opts.KeepContext, opts.KeepTraits = true, c.opts.FullContext, true
 		}
 		ix, err := analytics.BuildIndex(c.bg, c.src, opts)
 		c.mu.Lock()

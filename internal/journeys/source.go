@@ -119,17 +119,23 @@ func (b *batch) reset() {
 }
 
 // Scan implements analytics.Source. The journeys' Events and Traits are
-// set only when need asks for them; Events then holds every field.
+// set only when need asks for them; Events then holds every field but
+// the context, which only need.Context brings.
 func (s *Source) Scan(ctx context.Context, need analytics.Need, fn func(part int, j *analytics.Journey) error) error {
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	if need.Context {
+		need.Events = true
+	}
 	compact := !need.Events
 	var fields store.Fields
 	switch {
-	case need.Events:
+	case need.Context:
 		fields = store.AllFields
+	case need.Events:
+		fields = store.AllFields &^ store.FieldContext
 	case need.Traits:
 		fields = store.FieldTraits
 	}

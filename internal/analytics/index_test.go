@@ -1,0 +1,51 @@
+package analytics
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/trekhq/trek/internal/event"
+	"github.com/trekhq/trek/internal/journey"
+)
+
+func TestAnIndexAnswersOnlyWhatItKept(t *testing.T) {
+	evs := []event.Event{
+		{Type: event.Track, Event: "A", Timestamp: t0, Channel: "web", Properties: map[string]any{"plan": "pro"}, Context: map[string]any{"device": map[string]any{"type": "android"}}},
+	}
+	byProperty := FunnelQuery{Steps: []Matcher{{Event: "A", Where: []journey.Filter{{Property: "plan", Op: journey.OpEq, Value: "pro"}}}}}
+	byContext := FunnelQuery{Steps: steps("A"), Breakdown: &Breakdown{Property: "context.device.type"}}
+	byTrait := FunnelQuery{Steps: steps("A"), Breakdown: &Breakdown{Property: "traits.plan"}}
+	for _, tc := range []struct {
+		name                      string
+		opts                      IndexOptions
+		property, context, traits bool
+	}{
+		{"compact", IndexOptions{}, false, false, false},
+		{"traits", IndexOptions{KeepTraits: true}, false, false, true},
+		{"events without context", IndexOptions{KeepEvents: true, KeepTraits: true}, true, false, true},
+		{"everything", IndexOptions{KeepEvents: true, KeepContext: true, KeepTraits: true}, true, true, true},
+	} {
+		b := NewIndexBuilder(tc.opts)
+		b.Add(1, evs)
+		ix := b.Build()
+		for q, want := range map[string]bool{"property": tc.property, "context": tc.context, "traits": tc.traits} {
+			query := map[string]FunnelQuery{"property": byProperty, "context": byContext, "traits": byTrait}[q]
+			r, err := Funnel(context.Background(), ix, query)
+			switch {
+			case want && err != nil:
+				t.Errorf("%s index, query on %s: %v", tc.name, q, err)
+			case want && r.Steps[0].Customers != 1:
+				t.Errorf("%s index, query on %s: %+v", tc.name, q, r.Steps)
+			case !want && !errors.Is(err, ErrNeedsEvents) && !errors.Is(err, ErrNeedsTraits):
+				t.Errorf("%s index, query on %s: err %v, want it sent elsewhere", tc.name, q, err)
+			}
+		}
+		if tc.context {
+			r, _ := Funnel(context.Background(), ix, byContext)
+			if len(r.Breakdowns) != 1 || r.Breakdowns[0].Value != "android" {
+				t.Errorf("breakdown by context: %+v", r.Breakdowns)
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/trekhq/trek/internal/event"
@@ -238,15 +239,21 @@ func TestDiscoverRealLogs(t *testing.T) {
 			// journeys, counted here directly.
 			cover := map[string]int{}
 			journeys := 0
-			for c := range ix.Customers() {
+			var mu sync.Mutex
+			if err := ix.Scan(context.Background(), Need{}, func(_ int, j *Journey) error {
+				mu.Lock()
+				defer mu.Unlock()
 				journeys++
 				seen := map[string]bool{}
-				for _, a := range ix.actCodes[ix.offsets[c]:ix.offsets[c+1]] {
+				for _, a := range j.Acts {
 					if n := ix.acts.Name(a); !seen[n] {
 						seen[n] = true
 						cover[n]++
 					}
 				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
 			}
 			var common []string
 			for n, c := range cover {

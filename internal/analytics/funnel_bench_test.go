@@ -85,7 +85,7 @@ func BenchmarkFunnelVsClickHouse(b *testing.B) {
 	rows = nil
 	debug.FreeOSMemory()
 	rss := processRSS()
-	size := ix.arrayBytes()
+	size := ix.Bytes()
 	b.Logf("Index: %d events, %d customers, built in %s (%.0f events/s), %d bytes (%.1f bytes/event)",
 		ix.Events(), ix.Customers(), build.Round(time.Millisecond), float64(events)/build.Seconds(), size, float64(size)/float64(events))
 
@@ -169,12 +169,6 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// arrayBytes is the memory the Index's arrays take.
-func (ix *Index) arrayBytes() int64 {
-	return int64(cap(ix.customers))*8 + int64(cap(ix.offsets))*8 + int64(cap(ix.times))*8 +
-		int64(cap(ix.actCodes))*4 + int64(cap(ix.chanCodes))*2
 }
 
 // mergeClickHouse merges table ev into one part, ClickHouse's best

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"runtime"
 	"slices"
-	"sort"
 	"sync"
 
 	"github.com/trekhq/trek/internal/event"
@@ -23,15 +22,48 @@ import (
 // safe for concurrent queries.
 type Index struct {
 	acts, chans *Dict
-	customers   []uint64
-	offsets     []int // journey i is [offsets[i], offsets[i+1])
-	times       []int64
-	actCodes    []uint32
-	chanCodes   []uint16
-	events      []event.Event    // when built with KeepEvents
-	context     bool             // the events kept have their context
-	traits      []map[string]any // when built with KeepTraits; per customer
-	parts       int
+	// segs hold the journeys: one per part of the Source it was built
+	// from, kept as built rather than concatenated, so a build never holds
+	// two copies of the arrays.
+	segs                   []*segment
+	customers, events      int
+	keptEvents, keptTraits bool
+	context                bool // the events kept have their context
+	parts                  int
+}
+
+// segment is a run of journeys in flat arrays.
+type segment struct {
+	customers []uint64
+	offsets   []int // journey i is [offsets[i], offsets[i+1])
+	times     []int64
+	actCodes  []uint32
+	chanCodes []uint16
+	events    []event.Event    // when kept
+	traits    []map[string]any // when kept; per customer
+}
+
+func newSegment() *segment { return &segment{offsets: []int{0}} }
+
+// clip copies the arrays to their exact length: append leaves up to
+// twice the room, which on a hundred million events is gigabytes.
+func (g *segment) clip() {
+	g.customers = slices.Clone(g.customers)
+	g.offsets = slices.Clone(g.offsets)
+	g.times = slices.Clone(g.times)
+	g.actCodes = slices.Clone(g.actCodes)
+	g.chanCodes = slices.Clone(g.chanCodes)
+	if g.events != nil {
+		g.events = slices.Clone(g.events)
+	}
+	if g.traits != nil {
+		g.traits = slices.Clone(g.traits)
+	}
+}
+
+func (g *segment) bytes() int64 {
+	return int64(cap(g.customers))*8 + int64(cap(g.offsets))*8 + int64(cap(g.times))*8 +
+		int64(cap(g.actCodes))*4 + int64(cap(g.chanCodes))*2
 }
 
 // ErrNeedsEvents and ErrNeedsTraits are what an Index built without
@@ -63,11 +95,12 @@ type IndexOptions struct {
 type IndexBuilder struct {
 	opts IndexOptions
 	ix   *Index
+	seg  *segment
 }
 
 // NewIndexBuilder starts an empty Index.
 func NewIndexBuilder(opts IndexOptions) *IndexBuilder {
-	return &IndexBuilder{opts: opts, ix: &Index{acts: NewDict(), chans: NewDict(), offsets: []int{0}}}
+	return &IndexBuilder{opts: opts, ix: &Index{acts: NewDict(), chans: NewDict()}, seg: newSegment()}
 }
 
 // maxChannels bounds the channel dictionary to its uint16 codes; names
@@ -78,38 +111,36 @@ const maxChannels = 1<<16 - 1
 // time, ties by Seq, then by their order here), so a caller merging
 // several keys of one customer may pass them unsorted.
 func (b *IndexBuilder) Add(customer uint64, events []event.Event) {
-	ix := b.ix
+	ix, g := b.ix, b.seg
 	sorted := slices.IsSortedFunc(events, compareEvents)
 	if !sorted {
 		events = slices.Clone(events)
 		slices.SortStableFunc(events, compareEvents)
 	}
-	ix.customers = append(ix.customers, customer)
+	g.customers = append(g.customers, customer)
 	var traits map[string]any
 	for i := range events {
 		e := &events[i]
-		ix.times = append(ix.times, e.Timestamp.UnixNano())
-		ix.actCodes = append(ix.actCodes, ix.acts.Code(e.Activity()))
-		ix.chanCodes = append(ix.chanCodes, channelCode(ix.chans, e.Channel))
+		g.times = append(g.times, e.Timestamp.UnixNano())
+		g.actCodes = append(g.actCodes, ix.acts.Code(e.Activity()))
+		g.chanCodes = append(g.chanCodes, channelCode(ix.chans, e.Channel))
 		if b.opts.KeepEvents {
-			ix.events = append(ix.events, *e)
+			g.events = append(g.events, *e)
 			if !b.opts.KeepContext {
-				ix.events[len(ix.events)-1].Context = nil
+				g.events[len(g.events)-1].Context = nil
 			}
 		}
-		if b.opts.KeepTraits && len(e.Traits) > 0 && (e.Type == event.Identify || e.Type == event.Group) {
+		if b.opts.KeepTraits && len(e.Traits) > 0 && e.Type == event.Identify {
 			if traits == nil {
 				traits = map[string]any{}
 			}
-			if e.Type == event.Identify {
-				maps.Copy(traits, e.Traits)
-			}
+			maps.Copy(traits, e.Traits)
 		}
 	}
 	if b.opts.KeepTraits {
-		ix.traits = append(ix.traits, traits)
+		g.traits = append(g.traits, traits)
 	}
-	ix.offsets = append(ix.offsets, len(ix.times))
+	g.offsets = append(g.offsets, len(g.times))
 }
 
 func channelCode(d *Dict, name string) uint16 {
@@ -131,87 +162,64 @@ func compareEvents(a, b event.Event) int {
 func (b *IndexBuilder) Build() *Index {
 	ix := b.ix
 	b.ix = nil
-	ix.context = b.opts.KeepEvents && b.opts.KeepContext
-	ix.parts = b.opts.Parts
-	if ix.parts <= 0 {
-		ix.parts = runtime.GOMAXPROCS(0)
-	}
+	b.seg.clip()
+	ix.finish([]*segment{b.seg}, b.opts, b.opts.KeepEvents && b.opts.KeepContext)
 	return ix
 }
 
-// BuildIndex reads every journey of src into an Index.
+// finish sets the Index's segments and totals.
+func (ix *Index) finish(segs []*segment, opts IndexOptions, context bool) {
+	ix.segs = segs
+	for _, g := range segs {
+		ix.customers += len(g.customers)
+		ix.events += len(g.times)
+	}
+	ix.keptEvents, ix.keptTraits, ix.context = opts.KeepEvents, opts.KeepTraits, context
+	ix.parts = opts.Parts
+	if ix.parts <= 0 {
+		ix.parts = runtime.GOMAXPROCS(0)
+	}
+}
+
+// BuildIndex reads every journey of src into an Index. Each of the
+// source's parts fills a segment of its own, so the build takes no lock
+// and never copies the whole Index; results do not depend on how the
+// journeys were split, as every query aggregates or sorts.
 func BuildIndex(ctx context.Context, src Source, opts IndexOptions) (*Index, error) {
-	// Parts scan concurrently; each fills its own builder, and the
-	// builders are then concatenated, recoding to the source's codes.
-	n := src.Parts()
-	parts := make([]*Index, n)
-	for i := range parts {
-		parts[i] = &Index{offsets: []int{0}}
+	segs := make([]*segment, src.Parts())
+	for i := range segs {
+		segs[i] = newSegment()
 	}
 	need := Need{Events: opts.KeepEvents, Context: opts.KeepEvents && opts.KeepContext, Traits: opts.KeepTraits}
 	err := src.Scan(ctx, need, func(part int, j *Journey) error {
-		p := parts[part]
-		p.customers = append(p.customers, j.Customer)
-		p.times = append(p.times, j.Times...)
-		p.actCodes = append(p.actCodes, j.Acts...)
-		p.chanCodes = append(p.chanCodes, j.Chans...)
+		g := segs[part]
+		g.customers = append(g.customers, j.Customer)
+		g.times = append(g.times, j.Times...)
+		g.actCodes = append(g.actCodes, j.Acts...)
+		g.chanCodes = append(g.chanCodes, j.Chans...)
 		if opts.KeepEvents {
-			n := len(p.events)
-			p.events = append(p.events, j.Events...)
+			n := len(g.events)
+			g.events = append(g.events, j.Events...)
 			if !need.Context {
-				for i := n; i < len(p.events); i++ {
-					p.events[i].Context = nil
+				for i := n; i < len(g.events); i++ {
+					g.events[i].Context = nil
 				}
 			}
 		}
 		if opts.KeepTraits {
-			p.traits = append(p.traits, j.Traits)
+			g.traits = append(g.traits, j.Traits)
 		}
-		p.offsets = append(p.offsets, len(p.times))
+		g.offsets = append(g.offsets, len(g.times))
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	ix := &Index{acts: src.Activities(), chans: src.Channels(), offsets: []int{0}, parts: opts.Parts, context: need.Context}
-	if ix.parts <= 0 {
-		ix.parts = runtime.GOMAXPROCS(0)
+	for _, g := range segs {
+		g.clip()
 	}
-	// Sorting by customer makes the Index's order, and so every result
-	// built from it, independent of how the source split its parts.
-	type ref struct{ part, i int }
-	var refs []ref
-	total := 0
-	for pi, p := range parts {
-		for i := range p.customers {
-			refs = append(refs, ref{pi, i})
-		}
-		total += len(p.times)
-	}
-	sort.Slice(refs, func(a, b int) bool {
-		return parts[refs[a].part].customers[refs[a].i] < parts[refs[b].part].customers[refs[b].i]
-	})
-	ix.customers = make([]uint64, 0, len(refs))
-	ix.offsets = make([]int, 0, len(refs)+1)
-	ix.offsets = append(ix.offsets, 0)
-	ix.times = make([]int64, 0, total)
-	ix.actCodes = make([]uint32, 0, total)
-	ix.chanCodes = make([]uint16, 0, total)
-	for _, r := range refs {
-		p := parts[r.part]
-		lo, hi := p.offsets[r.i], p.offsets[r.i+1]
-		ix.customers = append(ix.customers, p.customers[r.i])
-		ix.times = append(ix.times, p.times[lo:hi]...)
-		ix.actCodes = append(ix.actCodes, p.actCodes[lo:hi]...)
-		ix.chanCodes = append(ix.chanCodes, p.chanCodes[lo:hi]...)
-		if opts.KeepEvents {
-			ix.events = append(ix.events, p.events[lo:hi]...)
-		}
-		if opts.KeepTraits {
-			ix.traits = append(ix.traits, p.traits[r.i])
-		}
-		ix.offsets = append(ix.offsets, len(ix.times))
-	}
+	ix := &Index{acts: src.Activities(), chans: src.Channels()}
+	ix.finish(segs, opts, need.Context)
 	return ix, nil
 }
 
@@ -225,30 +233,39 @@ func (ix *Index) Channels() *Dict { return ix.chans }
 func (ix *Index) Parts() int { return ix.parts }
 
 // Customers is the number of journeys.
-func (ix *Index) Customers() int { return len(ix.customers) }
+func (ix *Index) Customers() int { return ix.customers }
 
 // Events is the number of events.
-func (ix *Index) Events() int { return len(ix.times) }
+func (ix *Index) Events() int { return ix.events }
+
+// Bytes is the memory the compact columns take.
+func (ix *Index) Bytes() int64 {
+	var n int64
+	for _, g := range ix.segs {
+		n += g.bytes()
+	}
+	return n
+}
 
 // HasEvents reports whether the Index kept the events themselves.
-func (ix *Index) HasEvents() bool { return ix.events != nil || len(ix.times) == 0 }
+func (ix *Index) HasEvents() bool { return ix.keptEvents || ix.events == 0 }
 
 // HasContext reports whether the events kept have their context.
-func (ix *Index) HasContext() bool { return ix.context || len(ix.times) == 0 }
+func (ix *Index) HasContext() bool { return ix.context || ix.events == 0 }
 
 // HasTraits reports whether the Index kept customers' traits.
-func (ix *Index) HasTraits() bool { return ix.traits != nil || len(ix.customers) == 0 }
+func (ix *Index) HasTraits() bool { return ix.keptTraits || ix.customers == 0 }
 
 // Scan implements Source. The journeys handed to fn are views into the
 // Index's arrays: fn must not change them.
 func (ix *Index) Scan(ctx context.Context, need Need, fn func(part int, j *Journey) error) error {
-	n := len(ix.customers)
 	if (need.Events || need.Context) && !ix.HasEvents() || need.Context && !ix.HasContext() {
 		return ErrNeedsEvents
 	}
 	if need.Traits && !ix.HasTraits() {
 		return ErrNeedsTraits
 	}
+	n := ix.customers
 	parts := min(ix.parts, max(n, 1))
 	from, to := Range{need.From, need.To}.fromNanos(), Range{need.From, need.To}.toNanos()
 	filter := !need.From.IsZero() || !need.To.IsZero()
@@ -257,28 +274,35 @@ func (ix *Index) Scan(ctx context.Context, need Need, fn func(part int, j *Journ
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for p := range parts {
+		// Part p takes customers [lo, hi) of the segments laid end to end.
 		lo, hi := n*p/parts, n*(p+1)/parts
 		wg.Go(func() {
 			var j Journey
+			seg, base := 0, 0 // segment of customer i, and its first customer
 			for i := lo; i < hi; i++ {
+				for i-base >= len(ix.segs[seg].customers) {
+					base += len(ix.segs[seg].customers)
+					seg++
+				}
 				if (i-lo)%4096 == 0 && ctx.Err() != nil {
 					errs[p] = ctx.Err()
 					return
 				}
-				a, b := ix.offsets[i], ix.offsets[i+1]
-				times := ix.times[a:b:b]
+				g, c := ix.segs[seg], i-base
+				a, b := g.offsets[c], g.offsets[c+1]
+				times := g.times[a:b:b]
 				if filter {
 					k, _ := slices.BinarySearch(times, from)
 					if k == len(times) || times[k] >= to {
 						continue
 					}
 				}
-				j = Journey{Customer: ix.customers[i], Times: times, Acts: ix.actCodes[a:b:b], Chans: ix.chanCodes[a:b:b]}
-				if (need.Events || need.Context) && ix.events != nil {
-					j.Events = ix.events[a:b:b]
+				j = Journey{Customer: g.customers[c], Times: times, Acts: g.actCodes[a:b:b], Chans: g.chanCodes[a:b:b]}
+				if (need.Events || need.Context) && g.events != nil {
+					j.Events = g.events[a:b:b]
 				}
-				if need.Traits && ix.traits != nil {
-					j.Traits = ix.traits[i]
+				if need.Traits && g.traits != nil {
+					j.Traits = g.traits[c]
 				}
 				if err := fn(p, &j); err != nil {
 					errs[p] = err

@@ -3,6 +3,8 @@ package analytics
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/trekhq/trek/internal/event"
@@ -46,6 +48,48 @@ func TestAnIndexAnswersOnlyWhatItKept(t *testing.T) {
 			if len(r.Breakdowns) != 1 || r.Breakdowns[0].Value != "android" {
 				t.Errorf("breakdown by context: %+v", r.Breakdowns)
 			}
+		}
+	}
+}
+
+// Results do not depend on how an Index's journeys are split into
+// segments and parts.
+func TestResultsDoNotDependOnSegmentsOrParts(t *testing.T) {
+	var cs []cust
+	for i := range 300 {
+		e := []ev{{"A", float64(i % 7), "", nil}}
+		if i%2 == 0 {
+			e = append(e, ev{"B", float64(i%7) + 3, "mobile", nil})
+		}
+		if i%3 == 0 {
+			e = append(e, ev{"C", float64(i%7) + 9, "", nil})
+		}
+		cs = append(cs, cust{id: uint64(1000 - i), evs: e})
+	}
+	one := buildIndex(t, cs)
+	want, err := Funnel(context.Background(), one, FunnelQuery{Steps: steps("A", "B", "C"), Customers: &CustomersAt{Step: 3, Outcome: "dropped", Limit: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDFG, _ := DFG(context.Background(), one, DFGQuery{})
+	for _, parts := range []int{1, 3, 7} {
+		ix, err := BuildIndex(context.Background(), one, IndexOptions{Parts: parts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ix.segs) != one.Parts() || ix.Customers() != 300 {
+			t.Fatalf("%d segments, %d customers", len(ix.segs), ix.Customers())
+		}
+		got, err := Funnel(context.Background(), ix, FunnelQuery{Steps: steps("A", "B", "C"), Customers: &CustomersAt{Step: 3, Outcome: "dropped", Limit: 5}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !equalInts(customersPerStep(got.Steps), customersPerStep(want.Steps)) || strings.Join(got.Customers.IDs, ",") != strings.Join(want.Customers.IDs, ",") {
+			t.Errorf("%d parts: %v %v, want %v %v", parts, customersPerStep(got.Steps), got.Customers.IDs, customersPerStep(want.Steps), want.Customers.IDs)
+		}
+		gotDFG, _ := DFG(context.Background(), ix, DFGQuery{})
+		if fmt.Sprint(gotDFG) != fmt.Sprint(wantDFG) {
+			t.Errorf("%d parts: the DFG differs", parts)
 		}
 	}
 }

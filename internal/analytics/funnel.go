@@ -547,10 +547,16 @@ type runState struct {
 func (st *runState) prepare(f *compiledFunnel, j *Journey) {
 	n := j.Len()
 	st.masks = slices.Grow(st.masks[:0], n)[:n]
-	st.excl = slices.Grow(st.excl[:0], n)[:n]
+	if len(f.exclusions) > 0 {
+		st.excl = slices.Grow(st.excl[:0], n)[:n]
+	}
 	for i := range n {
 		st.masks[i] = f.stepMask(j, i)
-		st.excl[i] = f.excluded(j, i)
+	}
+	if len(f.exclusions) > 0 {
+		for i := range n {
+			st.excl[i] = f.excluded(j, i)
+		}
 	}
 	if len(st.chains) < f.k {
 		st.chains = make([][]int64, f.k)
@@ -571,7 +577,7 @@ func (f *compiledFunnel) runOrdered(j *Journey, a *attempt, st *runState) {
 		st.valid[l] = false
 	}
 	for i := range j.Len() {
-		if st.excl[i] {
+		if len(f.exclusions) > 0 && st.excl[i] {
 			// An exclusion between two steps voids every attempt under
 			// way: none of them may take another step.
 			for l := range k {
@@ -651,7 +657,7 @@ func (f *compiledFunnel) runAny(j *Journey, a *attempt, st *runState) {
 		}
 		chain = chain[:0]
 		for e := i; e < n && j.Times[e]-t <= f.window; e++ {
-			if e > i && st.excl[e] {
+			if e > i && len(f.exclusions) > 0 && st.excl[e] {
 				break
 			}
 			if st.masks[e] == 0 {
@@ -693,8 +699,12 @@ func (f *compiledFunnel) augment(e int, st *runState, mark int) bool {
 // funnelAgg accumulates customers per (segment, breakdown value) row.
 type funnelAgg struct {
 	rows map[rowKey]*funnelRow
-	st   runState
-	att  attempt
+	// all is the row of everyone without a breakdown: most queries count
+	// every customer there, so it skips the map.
+	all   *funnelRow
+	inSeg []bool
+	st    runState
+	att   attempt
 	// customers: the ids behind the number asked for
 	ids    []uint64
 	idsAll int64
@@ -733,8 +743,19 @@ func (f *compiledFunnel) journey(a *funnelAgg, j *Journey) {
 	if f.q.Breakdown != nil {
 		bd = f.breakdownValue(j, &a.att)
 	}
-	f.count(a, rowKey{0, bd}, level)
-	inSeg := make([]bool, len(f.segs))
+	if f.q.Breakdown == nil {
+		if a.all == nil {
+			a.all = f.row(a, rowKey{})
+		}
+		f.countRow(a, a.all, level)
+	} else {
+		f.count(a, rowKey{0, bd}, level)
+	}
+	inSeg := a.inSeg[:0]
+	for range f.segs {
+		inSeg = append(inSeg, false)
+	}
+	a.inSeg = inSeg
 	for s := range f.segs {
 		if f.inSegment(s, j) {
 			inSeg[s] = true
@@ -765,7 +786,10 @@ func (f *compiledFunnel) journey(a *funnelAgg, j *Journey) {
 }
 
 func (f *compiledFunnel) count(a *funnelAgg, key rowKey, level int) {
-	r := f.row(a, key)
+	f.countRow(a, f.row(a, key), level)
+}
+
+func (f *compiledFunnel) countRow(a *funnelAgg, r *funnelRow, level int) {
 	for l := range level {
 		r.reached[l]++
 		if l == 0 {

@@ -84,3 +84,37 @@ func TestMessageIDsAreStoredOncePerSourceWithinTheWindow(t *testing.T) {
 		t.Errorf("customer has %d events (%v), want the %d accepted", c.EventCount, err, stored)
 	}
 }
+
+// TestAnImportedHistoryIsDeduplicated: events imported from a file carry
+// their own, old receivedAt; their repeats are caught all the same, since
+// the window runs from when trek received them.
+func TestAnImportedHistoryIsDeduplicated(t *testing.T) {
+	ctx := context.Background()
+	m, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "trek.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ws, _ := m.CreateWorkspace(ctx, "default", "Default")
+	src, _ := m.CreateSource(ctx, ws.ID, meta.Source{Name: "crm", Channel: "crm", WriteKey: "wk"})
+	p, err := Open(Config{Dir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)}, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	old := time.Date(2019, 5, 1, 10, 0, 0, 0, time.UTC)
+	ev := func(id string) event.Event {
+		return event.Event{Type: event.Track, Event: "E", UserID: "u", MessageID: id, SourceID: src.ID, Timestamp: old, ReceivedAt: old}
+	}
+	res, err := p.Collect(ctx, src, event.Batch{Events: []event.Event{ev("a"), ev("b"), ev("a")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res2, err := p.Collect(ctx, src, event.Batch{Events: []event.Event{ev("b")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted != 2 || res.Duplicates != 1 || res2.Accepted != 0 || res2.Duplicates != 1 {
+		t.Errorf("first batch %+v, second %+v; want 2 accepted and 1 duplicate, then 1 duplicate", res, res2)
+	}
+}

@@ -377,7 +377,10 @@ func (sp *space) process(group []*request) {
 				r.res.Suppressed++
 				continue
 			}
-			sp.seen[k] = e.ReceivedAt.UnixNano()
+			// Marked with the time trek received it, not the event's own
+			// receivedAt: an imported history carries old ones, and its
+			// repeats must still be caught.
+			sp.seen[k] = now.UnixNano()
 			added = append(added, k)
 			if sp.p.cfg.KeepClientIP {
 				truncateIP(e)

@@ -22,9 +22,12 @@ export function trekBinary(dir) {
   return out;
 }
 
-export async function startTrek() {
+// startTrek starts a server; with gen, the data directory is first filled
+// by `trek gen --data DIR` with those arguments.
+export async function startTrek({ gen } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "trek-e2e-"));
   const bin = trekBinary(dir);
+  if (gen) execFileSync(bin, ["gen", "--data", path.join(dir, "data"), "--quiet", ...gen], { stdio: "inherit" });
   const proc = spawn(bin, ["serve", "--data", path.join(dir, "data"), "--addr", "127.0.0.1:0", "--secure-cookies=false", "--log-level", "warn"], {
     env: { ...process.env, TREK_ADMIN_PASSWORD: ADMIN_PASSWORD },
     stdio: ["ignore", "pipe", "pipe"],

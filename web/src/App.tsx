@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { Suspense, lazy, useCallback, useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Api, ApiError, type Me, type Membership } from "./api";
 import { SessionContext, type Session } from "./context";
@@ -8,7 +8,28 @@ import { LoginPage } from "./pages/LoginPage";
 import { GalleryPage } from "./pages/GalleryPage";
 import { MapPage } from "./pages/MapPage";
 import { Header } from "./components/Header";
-import { navigate, useRoute } from "./router";
+import { navigate, useRoute, type Route } from "./router";
+import { isAnalysisKind } from "./analysis/links";
+
+// The data pages load on first use, so the gallery and maps stay light.
+const AnalysisPage = lazy(() => import("./pages/AnalysisPage"));
+const PersonasPage = lazy(() => import("./pages/PersonasPage"));
+const CustomersPage = lazy(() => import("./pages/CustomersPage"));
+const SourcesPage = lazy(() => import("./pages/SourcesPage"));
+
+function dataPage(route: Route) {
+  switch (route.page) {
+    case "analysis":
+      return isAnalysisKind(route.kind) ? <AnalysisPage kind={route.kind} search={route.search ?? ""} /> : null;
+    case "personas":
+      return <PersonasPage />;
+    case "customers":
+      return <CustomersPage key={route.id ?? ""} id={route.id} />;
+    case "sources":
+      return <SourcesPage />;
+  }
+  return null;
+}
 
 export const WORKSPACE_KEY = "trek.workspace";
 
@@ -116,6 +137,10 @@ export function App({ api }: { api: Api }) {
       <main id="main" tabIndex={-1}>
         {route.page === "map" ? (
           <MapPage key={`${current.workspace.slug}/${route.id}`} id={route.id} />
+        ) : dataPage(route) ? (
+          <Suspense fallback={<p aria-busy="true">{t("app.loading")}</p>}>
+            <div key={current.workspace.slug}>{dataPage(route)}</div>
+          </Suspense>
         ) : (
           <GalleryPage key={current.workspace.slug} />
         )}

@@ -110,6 +110,9 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly fields: FieldError[] = [],
+    // current is the map's summary on a 409 from a map update: who saved
+    // first, and which version the map is at now.
+    readonly current?: MapSummary,
   ) {
     super(message);
     this.name = "ApiError";
@@ -131,8 +134,8 @@ export class Api {
 
   constructor(private readonly fetcher: typeof fetch = (...a) => fetch(...a)) {}
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { Accept: "application/json" };
+  async request<T>(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<T> {
+    const headers: Record<string, string> = { Accept: "application/json", ...extra };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (this.workspace) headers["X-Trek-Workspace"] = this.workspace;
     let res: Response;
@@ -157,8 +160,8 @@ export class Api {
       }
     }
     if (!res.ok) {
-      const err = (data as { error?: { code?: string; message?: string; fields?: FieldError[] } })?.error;
-      const apiErr = new ApiError(res.status, err?.code ?? "internal", err?.message ?? res.statusText, err?.fields ?? []);
+      const err = (data as { error?: { code?: string; message?: string; fields?: FieldError[]; current?: MapSummary } })?.error;
+      const apiErr = new ApiError(res.status, err?.code ?? "internal", err?.message ?? res.statusText, err?.fields ?? [], err?.current);
       if (res.status === 401 && path !== "/api/v1/auth/login") this.onUnauthenticated();
       throw apiErr;
     }

@@ -4,8 +4,21 @@ import en from "./locales/en.json";
 import vi from "./locales/vi.json";
 import el from "./locales/el.json";
 import pl from "./locales/pl.json";
+import dataEn from "./locales/data/en.json";
+import dataVi from "./locales/data/vi.json";
+import dataEl from "./locales/data/el.json";
+import dataPl from "./locales/data/pl.json";
+import editorEn from "./locales/editor/en.json";
+import editorVi from "./locales/editor/vi.json";
+import editorEl from "./locales/editor/el.json";
+import editorPl from "./locales/editor/pl.json";
 
 export const resources = { en, vi, el, pl } as const;
+// The data views' strings (analysis, overlay, personas, customers, sources)
+// live in their own namespace, "data".
+export const dataResources = { en: dataEn, vi: dataVi, el: dataEl, pl: dataPl } as const;
+// The map editor's strings live in the namespace "editor".
+export const editorResources = { en: editorEn, vi: editorVi, el: editorEl, pl: editorPl } as const;
 export type Language = keyof typeof resources;
 export const LANGUAGES: Language[] = ["en", "vi", "el", "pl"];
 
@@ -59,9 +72,11 @@ export function rememberLanguage(lang: Language): void {
 export function createI18n(lng: Language = initialLanguage()): i18n {
   const inst = i18next.createInstance();
   void inst.use(initReactI18next).init({
-    resources: Object.fromEntries(LANGUAGES.map((l) => [l, { translation: resources[l] }])),
+    resources: Object.fromEntries(LANGUAGES.map((l) => [l, { translation: resources[l], data: dataResources[l], editor: editorResources[l] }])),
     lng,
     fallbackLng: "en",
+    // A namespace's strings may use the app's shared ones (errors, channels).
+    fallbackNS: "translation",
     supportedLngs: LANGUAGES,
     interpolation: { escapeValue: false }, // React escapes already
     returnNull: false,

@@ -4,6 +4,7 @@ import type { Membership } from "../api";
 import { Preferences } from "./Preferences";
 import { Logo } from "./Logo";
 import { navigate } from "../router";
+import { DataNav } from "../analysis/DataNav";
 
 interface Props {
   userName: string;
@@ -39,6 +40,7 @@ export function Header({ userName, memberships, current, onWorkspace, onLogout }
         >
           {t("nav.maps")}
         </a>
+        <DataNav role={current.role} />
       </nav>
       <div className="topbar-tools">
         <div className="field-inline">

@@ -3,14 +3,13 @@ package ingest
 import (
 	"context"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/trekhq/trek/internal/event"
 	"github.com/trekhq/trek/internal/meta"
-	"github.com/trekhq/trek/internal/meta/sqlite"
+	"github.com/trekhq/trek/internal/meta/sqlite/sqlitetest"
 )
 
 // TestMessageIDsAreStoredOncePerSourceWithinTheWindow walks the dedup
@@ -19,14 +18,11 @@ import (
 // store), and once the window has passed.
 func TestMessageIDsAreStoredOncePerSourceWithinTheWindow(t *testing.T) {
 	ctx := context.Background()
-	m, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "trek.db"))
+	m, web := sqlitetest.Workspace(t, "web", "web")
+	app, err := m.CreateSource(ctx, web.WorkspaceID, meta.Source{Name: "app", Channel: "mobile", WriteKey: "wk2"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
-	ws, _ := m.CreateWorkspace(ctx, "default", "Default")
-	web, _ := m.CreateSource(ctx, ws.ID, meta.Source{Name: "web", Channel: "web", WriteKey: "wk1"})
-	app, _ := m.CreateSource(ctx, ws.ID, meta.Source{Name: "app", Channel: "mobile", WriteKey: "wk2"})
 	const window = 24 * time.Hour
 	var mu sync.Mutex
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -79,7 +75,7 @@ func TestMessageIDsAreStoredOncePerSourceWithinTheWindow(t *testing.T) {
 		}
 		stored += res.Accepted
 	}
-	c, err := p.Customer(ctx, ws.ID, "u")
+	c, err := p.Customer(ctx, web.WorkspaceID, "u")
 	if err != nil || c.EventCount != stored {
 		t.Errorf("customer has %d events (%v), want the %d accepted", c.EventCount, err, stored)
 	}
@@ -90,13 +86,7 @@ func TestMessageIDsAreStoredOncePerSourceWithinTheWindow(t *testing.T) {
 // the window runs from when trek received them.
 func TestAnImportedHistoryIsDeduplicated(t *testing.T) {
 	ctx := context.Background()
-	m, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "trek.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	ws, _ := m.CreateWorkspace(ctx, "default", "Default")
-	src, _ := m.CreateSource(ctx, ws.ID, meta.Source{Name: "crm", Channel: "crm", WriteKey: "wk"})
+	m, src := sqlitetest.Workspace(t, "crm", "crm")
 	p, err := Open(Config{Dir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)}, m)
 	if err != nil {
 		t.Fatal(err)

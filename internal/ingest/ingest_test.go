@@ -12,6 +12,7 @@ import (
 	"github.com/trekhq/trek/internal/importer"
 	"github.com/trekhq/trek/internal/meta"
 	"github.com/trekhq/trek/internal/meta/sqlite"
+	"github.com/trekhq/trek/internal/meta/sqlite/sqlitetest"
 	"github.com/trekhq/trek/internal/wal"
 )
 
@@ -37,20 +38,7 @@ type fixture struct {
 
 func newFixture(t testing.TB, sync wal.SyncPolicy) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	m, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "trek.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	ws, err := m.CreateWorkspace(ctx, "default", "Default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := m.CreateSource(ctx, ws.ID, meta.Source{Name: "import", Channel: "other", WriteKey: "wk"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, src := sqlitetest.Workspace(t, "import", "other")
 	p, err := Open(Config{Dir: t.TempDir(), Sync: sync, Logger: slog.New(slog.DiscardHandler)}, m)
 	if err != nil {
 		t.Fatal(err)

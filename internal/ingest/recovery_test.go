@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -16,7 +15,7 @@ import (
 	"github.com/trekhq/trek/internal/fault"
 	"github.com/trekhq/trek/internal/identity"
 	"github.com/trekhq/trek/internal/meta"
-	"github.com/trekhq/trek/internal/meta/sqlite"
+	"github.com/trekhq/trek/internal/meta/sqlite/sqlitetest"
 	"github.com/trekhq/trek/internal/wal"
 )
 
@@ -35,20 +34,7 @@ type faultEnv struct {
 
 func newFaultEnv(t *testing.T) *faultEnv {
 	t.Helper()
-	ctx := context.Background()
-	m, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "trek.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	ws, err := m.CreateWorkspace(ctx, "default", "Default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := m.CreateSource(ctx, ws.ID, meta.Source{Name: "web", Channel: "web", WriteKey: "wk"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, src := sqlitetest.Workspace(t, "web", "web")
 	e := &faultEnv{t: t, dir: t.TempDir(), fs: wal.NewFaultFS(), meta: m, src: src,
 		acked: map[string]bool{}, refused: map[string]bool{}}
 	e.open()

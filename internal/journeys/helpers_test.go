@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -18,7 +17,7 @@ import (
 	"github.com/trekhq/trek/internal/ingest"
 	"github.com/trekhq/trek/internal/journeys"
 	"github.com/trekhq/trek/internal/meta"
-	"github.com/trekhq/trek/internal/meta/sqlite"
+	"github.com/trekhq/trek/internal/meta/sqlite/sqlitetest"
 	"github.com/trekhq/trek/internal/store"
 	"github.com/trekhq/trek/internal/wal"
 )
@@ -42,20 +41,7 @@ type fixtureOptions struct {
 
 func newFixture(t testing.TB, opts fixtureOptions) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	m, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "trek.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	ws, err := m.CreateWorkspace(ctx, "default", "Default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := m.CreateSource(ctx, ws.ID, meta.Source{Name: "web", Channel: "web", WriteKey: "wk"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, src := sqlitetest.Workspace(t, "web", "web")
 	p, err := ingest.Open(ingest.Config{Dir: t.TempDir(), Sync: wal.SyncNever, HeadEvents: opts.headEvents,
 		Journeys: opts.journeys, Logger: quiet}, m)
 	if err != nil {
@@ -66,7 +52,7 @@ func newFixture(t testing.TB, opts fixtureOptions) *fixture {
 			t.Error(err)
 		}
 	})
-	return &fixture{t: t, pipe: p, src: src, ws: ws.ID}
+	return &fixture{t: t, pipe: p, src: src, ws: src.WorkspaceID}
 }
 
 var t0 = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)

@@ -23,6 +23,7 @@ const DOC_SHOTS = new Set([
   "funnel-en-light-1280x800",
   "paths-en-light-1280x800",
   "process-map-el-dark-1280x800",
+  "personas-en-light-1280x800",
   "customer-en-light-1280x800",
   "sources-en-light-1280x800",
 ]);
@@ -216,6 +217,7 @@ describe("the data features against a real server with data", { concurrency: fal
     const p = list.find((x) => x.name === "Ελένη Παπαδοπούλου");
     assert.deepEqual(p.goals, ["Να αγοράζει γρήγορα"], JSON.stringify(list));
     assert.equal(p.role, "Φοιτήτρια");
+    await screenshot("personas-en-light-1280x800");
   });
 
   it("finds a customer by email and shows the cross-channel timeline", async () => {

@@ -1,8 +1,8 @@
 // End-to-end: the map editor against a real trek server in Chromium, tried
 // as a new user would: create a map from a Vietnamese template, rename a
-// step in place, reorder a stage by drag and drop, undo and redo, see each
-// change reach the server, meet a save by someone else, export PNG, SVG and
-// PDF, and present the map stage by stage. Then the editor must render
+// step in place, change the map's goal and tags, reorder a stage by drag
+// and drop, undo and redo, see each change reach the server, meet a save by
+// someone else, export PNG, SVG and PDF, and present the map stage by stage. Then the editor must render
 // cleanly in every language, light and dark, at both sizes.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -114,6 +114,49 @@ describe("the map editor against a real server", { concurrency: false }, () => {
     assert.equal(m.stages[0].steps[0].name, "Thấy quảng cáo trên Zalo");
     assert.equal(m.version, 2);
     await page.getByText("Version 2", { exact: true }).waitFor();
+  });
+
+  it("edits the map's goal and a tag in place, and the server has them", async () => {
+    const was = (await api("GET", `/api/v1/maps/${id}`)).body;
+    const goal = page.locator(".map-fields dd").first().getByRole("button");
+    assert.equal(await goal.textContent(), was.goal || "Add a goal");
+    await goal.click();
+    const field = page.getByRole("textbox", { name: "Goal" });
+    await field.fill("Khách thanh toán xong trong 3 phút");
+    await field.press("Enter");
+    await page.getByRole("button", { name: "Khách thanh toán xong trong 3 phút", exact: true }).waitFor();
+    await page.getByRole("button", { name: "Add tag" }).click();
+    await page.getByRole("textbox", { name: "New tag" }).fill("mùa lễ");
+    await page.keyboard.press("Enter");
+    await saved();
+    const m = (await api("GET", `/api/v1/maps/${id}`)).body;
+    assert.equal(m.goal, "Khách thanh toán xong trong 3 phút");
+    assert.deepEqual(m.tags, [...(was.tags ?? []), "mùa lễ"]);
+    // Undo takes both back, one at a time, and the server follows.
+    await page.getByRole("button", { name: "Undo" }).click();
+    await page.getByRole("button", { name: "Undo" }).click();
+    await saved();
+    const back = (await api("GET", `/api/v1/maps/${id}`)).body;
+    assert.equal(back.goal, was.goal);
+    assert.deepEqual(back.tags, was.tags);
+    assert.equal(back.stages[0].steps[0].name, "Thấy quảng cáo trên Zalo");
+  });
+
+  it("adds a custom lane from the lane menu with the keyboard", async () => {
+    const add = page.getByRole("button", { name: "Add lane" });
+    await add.focus();
+    await page.keyboard.press("ArrowUp"); // opens on the last item
+    const menu = page.getByRole("menu", { name: "Add lane" });
+    await menu.waitFor();
+    assert.deepEqual(await problems(page), []);
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), "Custom lane…");
+    await page.keyboard.press("Enter");
+    await page.getByRole("textbox", { name: "Name of the new lane" }).fill("Nhân viên tham gia");
+    await page.keyboard.press("Enter");
+    await page.getByRole("rowheader", { name: "Nhân viên tham gia" }).waitFor();
+    await saved();
+    const lanes = (await api("GET", `/api/v1/maps/${id}`)).body.lanes;
+    assert.deepEqual(lanes.at(-1), { id: lanes.at(-1).id, kind: "custom", name: "Nhân viên tham gia" });
   });
 
   const stageNames = () => page.locator("thead th.stage-head").evaluateAll((ths) => ths.map((th) => th.getAttribute("data-stage")));

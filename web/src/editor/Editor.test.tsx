@@ -108,11 +108,146 @@ describe("Editor", () => {
 
     await user.click(screen.getByRole("button", { name: "Add stage" }));
     expect(screen.getByRole("columnheader", { name: "New stage" })).toBeTruthy();
-    await user.selectOptions(screen.getByRole("combobox", { name: "Lane to add" }), "opportunities");
     await user.click(screen.getByRole("button", { name: "Add lane" }));
+    await user.click(within(screen.getByRole("menu", { name: "Add lane" })).getByRole("menuitem", { name: "Opportunities" }));
     expect(screen.getByRole("rowheader", { name: "Opportunities" })).toBeTruthy();
     await user.click(screen.getByRole("button", { name: "Delete lane “KPI”" }));
     expect(screen.queryByRole("rowheader", { name: "KPI" })).toBeNull();
+  });
+
+  it("offers in the lane menu only the built-in lanes the map lacks, and custom lanes", async () => {
+    const { user } = setup();
+    const button = screen.getByRole("button", { name: "Add lane" });
+    expect(button.getAttribute("aria-haspopup")).toBe("menu");
+    expect(button.getAttribute("aria-expanded")).toBe("false");
+    await user.click(button);
+    expect(button.getAttribute("aria-expanded")).toBe("true");
+    const items = within(screen.getByRole("menu", { name: "Add lane" }))
+      .getAllByRole("menuitem")
+      .map((b) => b.textContent);
+    // The map has actions, touchpoints, emotions, pain points and a custom lane.
+    expect(items).toEqual([
+      "Thoughts",
+      "Opportunities",
+      "Frontstage",
+      "Backstage",
+      "Support processes",
+      "Policies",
+      "Technology",
+      "Custom lane…",
+    ]);
+  });
+
+  it("works the lane menu from the keyboard: arrows move, Escape closes, Enter picks", async () => {
+    const { user } = setup();
+    const button = screen.getByRole("button", { name: "Add lane" });
+    button.focus();
+    await user.keyboard("{Enter}");
+    const menu = screen.getByRole("menu", { name: "Add lane" });
+    expect(document.activeElement?.textContent).toBe("Thoughts");
+    await user.keyboard("{ArrowDown}");
+    expect(document.activeElement?.textContent).toBe("Opportunities");
+    await user.keyboard("{ArrowUp}{ArrowUp}");
+    expect(document.activeElement?.textContent).toBe("Custom lane…");
+    await user.keyboard("{Home}");
+    expect(document.activeElement?.textContent).toBe("Thoughts");
+    await user.keyboard("{Escape}");
+    expect(screen.queryByRole("menu")).toBeNull();
+    expect(menu.isConnected).toBe(false);
+    expect(document.activeElement).toBe(button);
+    expect(screen.queryByRole("rowheader", { name: "Thoughts" })).toBeNull();
+
+    // ArrowDown on the button opens the menu too; Enter picks.
+    await user.keyboard("{ArrowDown}{ArrowDown}{Enter}");
+    expect(screen.getByRole("rowheader", { name: "Opportunities" })).toBeTruthy();
+    expect(document.activeElement).toBe(button);
+    await user.keyboard("{Control>}z{/Control}");
+    expect(screen.queryByRole("rowheader", { name: "Opportunities" })).toBeNull();
+  });
+
+  it("adds a custom lane under the name typed after “Custom lane…”", async () => {
+    const { server, user } = setup();
+    await user.click(screen.getByRole("button", { name: "Add lane" }));
+    await user.click(screen.getByRole("menuitem", { name: "Custom lane…" }));
+    await user.type(screen.getByRole("textbox", { name: "Name of the new lane" }), "Staff involved{Enter}");
+    expect(screen.getByRole("rowheader", { name: "Staff involved" })).toBeTruthy();
+    await waitFor(() => expect(server.latest("map_small").lanes!.at(-1)).toMatchObject({ kind: "custom", name: "Staff involved" }));
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Add lane" }));
+
+    // Escape, or nothing typed, adds no lane.
+    await user.click(screen.getByRole("button", { name: "Add lane" }));
+    await user.click(screen.getByRole("menuitem", { name: "Custom lane…" }));
+    await user.type(screen.getByRole("textbox", { name: "Name of the new lane" }), "Oops{Escape}");
+    expect(screen.queryByRole("textbox", { name: "Name of the new lane" })).toBeNull();
+    expect(screen.getAllByRole("rowheader")).toHaveLength(6);
+  });
+
+  it("edits the map's description, goal, kind and language in place, undoably and autosaved", async () => {
+    const { server, user } = setup();
+    await user.click(screen.getByRole("button", { name: "Add a description" }));
+    await user.type(screen.getByRole("textbox", { name: "Description" }), "From the first ad to the parcel{Enter}");
+    await user.click(screen.getByRole("button", { name: "Add a goal" }));
+    await user.type(screen.getByRole("textbox", { name: "Goal" }), "Fewer abandoned carts{Enter}");
+    await user.selectOptions(screen.getByRole("combobox", { name: "Kind" }), "future_state");
+    await user.selectOptions(screen.getByRole("combobox", { name: "Content language" }), "vi");
+    expect(screen.getByText("Future state", { selector: ".badge" })).toBeTruthy();
+    await waitFor(() =>
+      expect(server.latest("map_small")).toMatchObject({
+        description: "From the first ad to the parcel",
+        goal: "Fewer abandoned carts",
+        kind: "future_state",
+        locale: "vi",
+      }),
+    );
+    expect(screen.getByRole("region", { name: "Journey map board" }).querySelector("table")!.getAttribute("lang")).toBe("vi");
+
+    // Each was one change: four undos take the map back to where it was.
+    const undo = screen.getByRole("button", { name: /Undo/ });
+    for (let i = 0; i < 4; i++) await user.click(undo);
+    expect((undo as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByRole("button", { name: "Add a goal" })).toBeTruthy();
+    expect((screen.getByRole("combobox", { name: "Kind" }) as HTMLSelectElement).value).toBe("current_state");
+    await waitFor(() => expect(server.latest("map_small")).toMatchObject({ kind: "current_state", locale: "en" }));
+    expect(server.latest("map_small").goal).toBeUndefined();
+
+    // Emptying the goal removes it.
+    await user.click(screen.getByRole("button", { name: /Redo/ }));
+    await user.click(screen.getByRole("button", { name: /Redo/ }));
+    expect(screen.getByRole("button", { name: "From the first ad to the parcel" })).toBeTruthy();
+    await user.click(screen.getByRole("button", { name: "Fewer abandoned carts" }));
+    await user.clear(screen.getByRole("textbox", { name: "Goal" }));
+    await user.keyboard("{Enter}");
+    await waitFor(() => expect(screen.getByRole("status").textContent).toBe("Saved"));
+    expect("goal" in server.latest("map_small")).toBe(false);
+  });
+
+  it("adds and removes tags as chips", async () => {
+    const { server, user } = setup();
+    const tags = () => within(screen.getByRole("list", { name: "Tags" })).queryAllByRole("listitem").map((li) => li.textContent);
+    expect(tags()).toEqual(["retail✕"]);
+    await user.click(screen.getByRole("button", { name: "Add tag" }));
+    await user.type(screen.getByRole("textbox", { name: "New tag" }), "  black   friday {Enter}");
+    await user.click(screen.getByRole("button", { name: "Add tag" }));
+    await user.type(screen.getByRole("textbox", { name: "New tag" }), "retail{Enter}");
+    expect(tags()).toEqual(["retail✕", "black friday✕"]);
+    await user.click(screen.getByRole("button", { name: "Add tag" }));
+    await user.type(screen.getByRole("textbox", { name: "New tag" }), `${"x".repeat(61)}{Enter}`);
+    expect(screen.getByRole("alert").textContent).toBe("A tag can have at most 60 characters.");
+    expect(tags()).toHaveLength(2);
+
+    await user.click(screen.getByRole("button", { name: "Remove tag “retail”" }));
+    expect(tags()).toEqual(["black friday✕"]);
+    await waitFor(() => expect(server.latest("map_small").tags).toEqual(["black friday"]));
+    await user.keyboard("{Control>}z{/Control}");
+    expect(tags()).toEqual(["retail✕", "black friday✕"]);
+  });
+
+  it("gives viewers the map's fields as text, with no controls", () => {
+    setup({ role: "viewer" });
+    expect(screen.queryByRole("combobox", { name: "Kind" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Add tag" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Add lane" })).toBeNull();
+    expect(within(screen.getByRole("list", { name: "Tags" })).getByText("retail")).toBeTruthy();
   });
 
   it("says who saved first on a conflict, and keeps mine as the next version", async () => {

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useReducer, useState, type ReactNode } from "react";
+import { useCallback, useEffect, useReducer, useRef, useState, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import type { Api, FieldError, JourneyMap, Persona } from "../api";
 import { absoluteTime, errorText, relativeTime } from "../format";
@@ -9,6 +9,8 @@ import { EditableText } from "./EditableText";
 import { download, exportPdf, exportPng, exportSvg, fileName } from "./exporter";
 import type { SvgLabels } from "./exportSvg";
 import { HistoryPanel } from "./HistoryPanel";
+import { MapDetails } from "./MapDetails";
+import { MenuButton } from "./MenuButton";
 import { historyReducer, initHistory, LANE_KINDS, type Action } from "./model";
 import { PersonaPanel } from "./PersonaPanel";
 import { Presentation } from "./Presentation";
@@ -57,7 +59,8 @@ export function Editor({ api, initial, personas, canEdit, stepDecoration, stepAc
   const [conflictOpen, setConflictOpen] = useState(true);
   const [exporting, setExporting] = useState("");
   const [exportError, setExportError] = useState("");
-  const [laneKind, setLaneKind] = useState("custom");
+  const [namingLane, setNamingLane] = useState(false);
+  const laneButton = useRef<HTMLButtonElement>(null);
   const dispatch = useCallback((a: Action) => send(a), []);
   const edit = canEdit ? dispatch : undefined;
   const status = save.state.status;
@@ -127,7 +130,8 @@ export function Editor({ api, initial, personas, canEdit, stepDecoration, stepAc
 
   const fieldErrors = Object.fromEntries(save.state.fields.map((f) => [f.path, f.message]));
   const existing = new Set(lanesOf(map).map((l) => l.kind));
-  const addable = LANE_KINDS.filter((k) => k === "custom" || !existing.has(k));
+  // Built-in lanes a map has at most once; custom lanes as many as wanted.
+  const addable = LANE_KINDS.filter((k) => k !== "custom" && !existing.has(k));
   const names = (map.personaIds ?? []).map((id) => personas.find((p) => p.id === id)?.name ?? id);
 
   return (
@@ -157,27 +161,7 @@ export function Editor({ api, initial, personas, canEdit, stepDecoration, stepAc
           </time>
         </p>
       )}
-      {map.description && (
-        <p className="map-desc" lang={map.locale || undefined}>
-          {map.description}
-        </p>
-      )}
-      {(map.goal || names.length > 0) && (
-        <dl className="meta meta-row">
-          {map.goal && (
-            <div>
-              <dt>{tc("map.goal")}</dt>
-              <dd lang={map.locale || undefined}>{map.goal}</dd>
-            </div>
-          )}
-          {names.length > 0 && (
-            <div>
-              <dt>{tc("map.personas")}</dt>
-              <dd>{names.join(", ")}</dd>
-            </div>
-          )}
-        </dl>
-      )}
+      <MapDetails map={map} personaNames={names} dispatch={edit} fieldErrors={fieldErrors} />
 
       <div className="toolbar" role="toolbar" aria-label={t("toolbar.label")}>
         {edit && (
@@ -201,23 +185,42 @@ export function Editor({ api, initial, personas, canEdit, stepDecoration, stepAc
             <button type="button" className="button small" onClick={() => dispatch({ type: "addStage", name: t("stage.newName") })}>
               {t("toolbar.addStage")}
             </button>
-            <select aria-label={t("toolbar.laneKind")} value={addable.includes(laneKind as never) ? laneKind : "custom"} onChange={(e) => setLaneKind(e.target.value)}>
-              {addable.map((k) => (
-                <option key={k} value={k}>
-                  {tc(`lanes.${k}`)}
-                </option>
-              ))}
-            </select>
-            <button
-              type="button"
+            <MenuButton
+              label={t("toolbar.addLane")}
+              face={
+                <>
+                  {t("toolbar.addLane")} <span aria-hidden="true">▾</span>
+                </>
+              }
               className="button small"
-              onClick={() => {
-                const kind = addable.includes(laneKind as never) ? laneKind : "custom";
-                dispatch({ type: "addLane", kind, name: kind === "custom" ? t("lane.newCustom") : undefined });
-              }}
-            >
-              {t("toolbar.addLane")}
-            </button>
+              align="left"
+              buttonRef={laneButton}
+              items={[
+                ...addable.map((k) => ({ action: k, label: tc(`lanes.${k}`) })),
+                { action: "custom", label: t("toolbar.customLane"), separated: addable.length > 0 },
+              ]}
+              onPick={(kind) => (kind === "custom" ? setNamingLane(true) : dispatch({ type: "addLane", kind }))}
+            />
+            {namingLane && (
+              <span className="new-lane">
+                <EditableText
+                  value=""
+                  editing
+                  label={t("toolbar.customLaneName")}
+                  placeholder={t("lane.newCustom")}
+                  onCommit={(name) => {
+                    setNamingLane(false);
+                    requestAnimationFrame(() => laneButton.current?.focus());
+                    if (name.trim()) dispatch({ type: "addLane", kind: "custom", name: name.trim() });
+                  }}
+                  onCancel={() => {
+                    setNamingLane(false);
+                    requestAnimationFrame(() => laneButton.current?.focus());
+                  }}
+                  lang={map.locale || undefined}
+                />
+              </span>
+            )}
           </div>
         )}
         <div className="tool-group">

@@ -11,6 +11,13 @@ const step = (m: JourneyMap, id: string) => flatSteps(m).find((r) => r.step.id =
 describe("apply", () => {
   it.each<{ name: string; action: Action; check: (m: JourneyMap) => void }>([
     { name: "renames the map", action: { type: "renameMap", name: "Buying online" }, check: (m) => expect(m.name).toBe("Buying online") },
+    { name: "sets the description", action: { type: "setMapText", field: "description", value: "From ad to parcel" }, check: (m) => expect(m.description).toBe("From ad to parcel") },
+    { name: "sets the goal", action: { type: "setMapText", field: "goal", value: "Fewer abandoned carts" }, check: (m) => expect(m.goal).toBe("Fewer abandoned carts") },
+    { name: "changes the locale, trimmed", action: { type: "setMapText", field: "locale", value: " vi " }, check: (m) => expect(m.locale).toBe("vi") },
+    { name: "leaves the locale out when it is cleared", action: { type: "setMapText", field: "locale", value: "" }, check: (m) => expect("locale" in m).toBe(false) },
+    { name: "changes the kind", action: { type: "setKind", kind: "future_state" }, check: (m) => expect(m.kind).toBe("future_state") },
+    { name: "adds a tag, its spaces tidied", action: { type: "addTag", tag: "  black   friday " }, check: (m) => expect(m.tags).toEqual(["retail", "black friday"]) },
+    { name: "leaves the tags out when the last is removed", action: { type: "removeTag", tag: "retail" }, check: (m) => expect("tags" in m).toBe(false) },
     {
       name: "adds a stage at a position with a fresh id",
       action: { type: "addStage", at: 1, name: "Compare" },
@@ -106,6 +113,12 @@ describe("apply", () => {
     ["an item index out of range", { type: "setItem", stepId: "cart", laneId: "pain_points", index: 5, text: "x" }],
     ["the same emotion again", { type: "setEmotion", stepId: "cart", score: -2 }],
     ["moving a step to a stage that does not exist", { type: "moveStep", stepId: "pay", toStage: "nope", to: 0 }],
+    ["the same locale again", { type: "setMapText", field: "locale", value: "en" }],
+    ["clearing a goal the map does not have", { type: "setMapText", field: "goal", value: "" }],
+    ["the same kind again", { type: "setKind", kind: "current_state" }],
+    ["a tag the map has", { type: "addTag", tag: "retail" }],
+    ["a blank tag", { type: "addTag", tag: "   " }],
+    ["removing a tag the map does not have", { type: "removeTag", tag: "travel" }],
   ])("returns the same map for %s", (_name, action) => {
     const m = action.type === "deleteStage" ? { ...base, stages: [{ id: "only", name: "Only", steps: [] }] } : base;
     expect(apply(m, action)).toBe(m);
@@ -128,6 +141,20 @@ describe("apply", () => {
       "policies",
     ]);
   });
+});
+
+it("keeps a blueprint's default lanes and their content when its kind changes", () => {
+  const bare: JourneyMap = {
+    id: "m",
+    name: "m",
+    kind: "service_blueprint",
+    version: 1,
+    stages: [{ id: "s", name: "S", steps: [{ id: "x", name: "X", backstage: ["Checks stock"] }] }],
+  };
+  const m = apply(bare, { type: "setKind", kind: "current_state" });
+  expect(m.lanes!.map((l) => l.kind)).toContain("backstage");
+  expect(m.lanes).toHaveLength(11);
+  expect(m.stages[0].steps[0].backstage).toEqual(["Checks stock"]);
 });
 
 describe("newId", () => {

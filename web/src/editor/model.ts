@@ -1,4 +1,4 @@
-import type { JourneyMap, Lane, Stage, Step, Touchpoint } from "../api";
+import type { JourneyMap, Lane, MapKind, Stage, Step, Touchpoint } from "../api";
 import { lanesOf } from "../map/lanes";
 
 // The editor changes a map only through these pure operations, so that
@@ -65,8 +65,21 @@ export function laneField(lane: Lane): string {
   return (TEXT_FIELDS as Record<string, string>)[lane.kind] ?? lane.kind;
 }
 
+// The map's own text fields besides its name; an empty value removes the
+// field, as the server leaves empty fields out.
+export type MapTextField = "description" | "goal" | "locale";
+
+// The server's bounds on tags (journey.Validate): at most MAX_TAGS, each
+// of 1 to MAX_TAG_LEN characters.
+export const MAX_TAGS = 30;
+export const MAX_TAG_LEN = 60;
+
 export type Action =
   | { type: "renameMap"; name: string }
+  | { type: "setMapText"; field: MapTextField; value: string }
+  | { type: "setKind"; kind: MapKind }
+  | { type: "addTag"; tag: string }
+  | { type: "removeTag"; tag: string }
   | { type: "addStage"; at?: number; id?: string; name: string }
   | { type: "renameStage"; stageId: string; name: string }
   | { type: "moveStage"; stageId: string; to: number }
@@ -194,6 +207,34 @@ export function apply(m: JourneyMap, a: Action): JourneyMap {
       return a.map;
     case "renameMap":
       return a.name === m.name ? m : { ...m, name: a.name };
+    case "setMapText": {
+      const value = a.field === "locale" ? a.value.trim() : a.value;
+      if ((m[a.field] ?? "") === value) return m;
+      const out: JourneyMap = { ...m, [a.field]: value };
+      if (!value) delete out[a.field];
+      return out;
+    }
+    case "setKind":
+      if (a.kind === m.kind) return m;
+      // The lanes are made explicit first: a map showing its kind's
+      // default lanes would otherwise gain or lose the blueprint lanes,
+      // and their content with them.
+      return { ...m, kind: a.kind, lanes: withLanes(m) };
+    case "addTag": {
+      // Tags are a set: the same tag twice, or in different spacing, is
+      // one tag.
+      const tag = a.tag.trim().replace(/\s+/g, " ");
+      const tags = m.tags ?? [];
+      if (!tag || tags.includes(tag)) return m;
+      return { ...m, tags: [...tags, tag] };
+    }
+    case "removeTag": {
+      const tags = (m.tags ?? []).filter((t) => t !== a.tag);
+      if (tags.length === (m.tags ?? []).length) return m;
+      const out: JourneyMap = { ...m, tags };
+      if (tags.length === 0) delete out.tags;
+      return out;
+    }
     case "addStage": {
       const stage: Stage = { id: a.id ?? newId(m, "stage"), name: a.name, steps: [] };
       const stages = m.stages.slice();

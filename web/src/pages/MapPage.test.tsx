@@ -20,7 +20,8 @@ describe("MapPage", () => {
     const { s, id, doc } = withMap();
     renderWith(<MapPage id={id} />, { server: s, lang: "en" });
     expect(await screen.findByRole("heading", { level: 1, name: doc.name })).toBeTruthy();
-    expect(screen.getByText("Service blueprint")).toBeTruthy();
+    expect(screen.getByText("Service blueprint", { selector: ".badge" })).toBeTruthy();
+    expect((screen.getByRole("combobox", { name: "Kind" }) as HTMLSelectElement).value).toBe("service_blueprint");
     expect(screen.getByText("Version 4")).toBeTruthy();
     expect(screen.getByText(doc.goal!)).toBeTruthy();
     expect(screen.getByText("Μαρία Κωνσταντίνου")).toBeTruthy();

@@ -201,6 +201,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return importOnline(ctx, cf, file, *source, spec, stdout)
 	}
+	defer batchGC()()
 	o, err := openOffline(ctx, *dir, pf)
 	if err != nil {
 		return err

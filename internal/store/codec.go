@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -537,10 +538,46 @@ func decodeEventFields(b []byte, fields Fields) (key uint64, e event.Event, err 
 // size: the head keeps it until the next fold, so growing a fresh slice
 // would cost a copy per doubling and keep up to half of it unused.
 func encodeRecord(firstSeq uint64, recs []Record, offs [][2]int, omitContext string) ([]byte, error) {
+	if parts := encodeParts(len(recs)); parts > 1 {
+		return encodeRecordParallel(firstSeq, recs, offs, omitContext, parts)
+	}
 	buf := recordBufs.Get().(*[]byte)
-	b := append((*buf)[:0], recFormat, recEvents)
+	b := appendRecordHeader((*buf)[:0], firstSeq, len(recs))
+	b, err := appendEvents(b, recs, offs, 0, omitContext)
+	if err != nil {
+		putRecordBuf(buf, b)
+		return nil, err
+	}
+	rec := bytes.Clone(b)
+	putRecordBuf(buf, b)
+	return rec, nil
+}
+
+// parallelEncodeMin is the number of events from which a record is
+// encoded on several goroutines. Encoding is most of Append's work, and
+// Append runs on the ingest layer's one writer goroutine per workspace,
+// so a large group (an import hands over thousands of events at once)
+// would otherwise encode on one core while the others wait.
+const parallelEncodeMin = 2048
+
+// encodeParts is how many goroutines encode a record of n events.
+func encodeParts(n int) int {
+	if n < parallelEncodeMin {
+		return 1
+	}
+	return max(1, min(runtime.GOMAXPROCS(0), n/(parallelEncodeMin/2)))
+}
+
+func appendRecordHeader(b []byte, firstSeq uint64, n int) []byte {
+	b = append(b, recFormat, recEvents)
 	b = appendUvarint(b, firstSeq)
-	b = appendUvarint(b, uint64(len(recs)))
+	return appendUvarint(b, uint64(n))
+}
+
+// appendEvents appends recs to b, each after its length, and sets offs to
+// where each event lies in b; first is the index of recs[0] in the whole
+// record, for the error.
+func appendEvents(b []byte, recs []Record, offs [][2]int, first int, omitContext string) ([]byte, error) {
 	var err error
 	for i := range recs {
 		// Each event is encoded in place after room for a two-byte
@@ -550,8 +587,7 @@ func encodeRecord(firstSeq uint64, recs []Record, offs [][2]int, omitContext str
 		b = append(b, 0, 0)
 		b, err = appendEvent(b, recs[i].Key, &recs[i].Event, omitContext)
 		if err != nil {
-			putRecordBuf(buf, b)
-			return nil, fmt.Errorf("event %d (messageId %q): %w", i, recs[i].Event.MessageID, err)
+			return b, fmt.Errorf("event %d (messageId %q): %w", first+i, recs[i].Event.MessageID, err)
 		}
 		n := len(b) - at - 2
 		w := uvarintLen(uint64(n))
@@ -566,8 +602,54 @@ func encodeRecord(firstSeq uint64, recs []Record, offs [][2]int, omitContext str
 		binary.PutUvarint(b[at:], uint64(n))
 		offs[i] = [2]int{at + w, at + w + n}
 	}
-	rec := bytes.Clone(b)
-	putRecordBuf(buf, b)
+	return b, nil
+}
+
+// encodeRecordParallel encodes runs of recs on parts goroutines, each
+// into its own buffer, and joins them: the bytes are those of the serial
+// encoding, and an error is that of the first bad event.
+func encodeRecordParallel(firstSeq uint64, recs []Record, offs [][2]int, omitContext string, parts int) ([]byte, error) {
+	type part struct {
+		buf *[]byte
+		b   []byte
+		err error
+	}
+	ps := make([]part, parts)
+	var wg sync.WaitGroup
+	for i := range ps {
+		lo, hi := i*len(recs)/parts, (i+1)*len(recs)/parts
+		wg.Go(func() {
+			p := &ps[i]
+			p.buf = recordBufs.Get().(*[]byte)
+			p.b, p.err = appendEvents((*p.buf)[:0], recs[lo:hi], offs[lo:hi], lo, omitContext)
+		})
+	}
+	wg.Wait()
+	defer func() {
+		for _, p := range ps {
+			putRecordBuf(p.buf, p.b)
+		}
+	}()
+	var hdr [2 + 2*binary.MaxVarintLen64]byte
+	h := appendRecordHeader(hdr[:0], firstSeq, len(recs))
+	size := len(h)
+	for _, p := range ps {
+		if p.err != nil {
+			return nil, p.err
+		}
+		size += len(p.b)
+	}
+	rec := make([]byte, 0, size)
+	rec = append(rec, h...)
+	for i, p := range ps {
+		lo, hi := i*len(recs)/parts, (i+1)*len(recs)/parts
+		at := len(rec)
+		rec = append(rec, p.b...)
+		for j := lo; j < hi; j++ {
+			offs[j][0] += at
+			offs[j][1] += at
+		}
+	}
 	return rec, nil
 }
 

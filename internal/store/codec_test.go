@@ -8,6 +8,8 @@ import (
 	"math"
 	"os"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,5 +158,51 @@ func TestAppendLeavesOutTheOmittedContextKey(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A large record is encoded on several goroutines; whatever the split, it
+// must be the serial encoding byte for byte, with the same offsets, and a
+// bad event must be reported as the serial encoder reports it: the first.
+func TestParallelRecordEncodingEqualsTheSerialOne(t *testing.T) {
+	var recs []Record
+	genCustomers(genConfig{Seed: 7, Customers: 600, EventsPer: 10}, func(r []Record) { recs = append(recs, r...) })
+	if len(recs) < parallelEncodeMin {
+		t.Fatalf("only %d events, fewer than the %d that encode in parallel", len(recs), parallelEncodeMin)
+	}
+	serialOffs := make([][2]int, len(recs))
+	serial, err := appendEvents(appendRecordHeader(nil, 9, len(recs)), recs, serialOffs, 0, "ip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, parts := range []int{2, 3, 4, 7} {
+		offs := make([][2]int, len(recs))
+		got, err := encodeRecordParallel(9, recs, offs, "ip", parts)
+		if err != nil {
+			t.Fatalf("%d parts: %v", parts, err)
+		}
+		if !bytes.Equal(got, serial) {
+			t.Errorf("%d parts: %d bytes differ from the serial %d", parts, len(got), len(serial))
+		}
+		if !slices.Equal(offs, serialOffs) {
+			t.Errorf("%d parts: offsets differ from the serial ones", parts)
+		}
+	}
+
+	bad := slices.Clone(recs)
+	for _, i := range []int{len(bad) - 10, len(bad) / 2, len(bad)/2 + 1} {
+		e := bad[i].Event
+		e.Properties = map[string]any{"n": json.Number("NaN")}
+		bad[i].Event = e
+	}
+	_, want := appendEvents(nil, bad, make([][2]int, len(bad)), 0, "")
+	if want == nil || !strings.Contains(want.Error(), fmt.Sprintf("event %d ", len(bad)/2)) {
+		t.Fatalf("the serial encoder says %v", want)
+	}
+	for _, parts := range []int{2, 3, 4} {
+		_, err := encodeRecordParallel(1, bad, make([][2]int, len(bad)), "", parts)
+		if err == nil || err.Error() != want.Error() {
+			t.Errorf("%d parts: error %v, want %v", parts, err, want)
+		}
 	}
 }

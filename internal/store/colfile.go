@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -285,11 +286,13 @@ func (p *propCol) addNumber(s string) {
 }
 
 func (p *propCol) encode(b []byte, rows int) []byte {
-	bm := make([]byte, (rows+7)/8)
+	at := len(b)
+	b = slices.Grow(b, (rows+7)/8)[:at+(rows+7)/8]
+	bm := b[at:]
+	clear(bm)
 	for _, r := range p.present {
 		bm[r/8] |= 1 << (r % 8)
 	}
-	b = append(b, bm...)
 	b = append(b, p.kinds...)
 	b = p.dict.encode(b)
 	return append(b, p.vals...)
@@ -334,6 +337,10 @@ type blockBuilder struct {
 	props          map[string]*propCol
 	propOrder      []string
 	propBytes      int
+	arena          []byte // columns encoded for writing, until reset
+	// freeProps are the property columns of earlier blocks, emptied,
+	// for the names of the next.
+	freeProps []*propCol
 }
 
 func newBlockBuilder() *blockBuilder {
@@ -349,9 +356,16 @@ func newBlockBuilder() *blockBuilder {
 // from nothing each time would copy each byte several times.
 func (b *blockBuilder) reset() {
 	props := b.props
+	free := b.freeProps
+	for _, p := range props {
+		clear(p.dict.idx)
+		*p = propCol{present: p.present[:0], kinds: p.kinds[:0], vals: p.vals[:0],
+			dict: blockDict{idx: p.dict.idx, list: p.dict.list[:0]}}
+		free = append(free, p)
+	}
 	clear(props)
 	old := *b
-	*b = blockBuilder{props: props, maxRecvMs: math.MinInt64}
+	*b = blockBuilder{props: props, freeProps: free, maxRecvMs: math.MinInt64}
 	b.keys = old.keys[:0]
 	b.time = timeCol{ms: old.time.ms[:0], ns: old.time.ns[:0]}
 	b.seq = old.seq[:0]
@@ -370,6 +384,7 @@ func (b *blockBuilder) reset() {
 	b.traits = old.traits[:0]
 	b.context = old.context[:0]
 	b.propOrder = old.propOrder[:0]
+	b.arena = old.arena[:0]
 }
 
 func (b *blockBuilder) rawSize() int {
@@ -386,7 +401,13 @@ type colWriter struct {
 	off       uint64
 	blockRows int
 
-	blk       *blockBuilder
+	blk *blockBuilder
+	// spare is the builder of the block in flight, reused for the block
+	// after the current one.
+	spare     *blockBuilder
+	inflight  *blockJob
+	failed    error  // the first error of a block's write
+	comp      []byte // compressed chunk, reused by writeBlock
 	dicts     [4]fileDict
 	propIdx   map[string]uint32
 	propNames []string
@@ -396,7 +417,6 @@ type colWriter struct {
 	started    bool
 	last       sortKey
 	coreBytes  int64
-	scratch    []byte
 	enc        []byte
 }
 
@@ -559,7 +579,12 @@ func (b *blockBuilder) addProps(d *decoder) error {
 		name := d.bytes()
 		p := b.props[string(name)]
 		if p == nil {
-			p = &propCol{}
+			if n := len(b.freeProps); n > 0 {
+				p = b.freeProps[n-1]
+				b.freeProps = b.freeProps[:n-1]
+			} else {
+				p = &propCol{}
+			}
 			b.props[string(name)] = p
 			b.propOrder = append(b.propOrder, string(name))
 		}
@@ -579,56 +604,56 @@ func (b *blockBuilder) flushRun() {
 	b.runLen = 0
 }
 
-// flushBlock compresses and writes the current block's columns.
+// flushBlock ends the current block: it encodes the block's columns and
+// hands them to a goroutine that compresses and writes them, while the
+// caller fills the next block in a second builder. Compression is about
+// half of a fold's work, so the two halves then run on two cores. Blocks
+// are written strictly in turn, one in flight at a time, so the file's
+// bytes are those a serial writer would produce. An error of a block
+// shows at the next flushBlock or at finish.
 func (w *colWriter) flushBlock() error {
 	b := w.blk
 	if b.rows == 0 {
 		return nil
 	}
 	b.flushRun()
-	bm := blockMeta{rows: b.rows, minKey: b.minKey, maxKey: b.maxKey, maxRecvMs: b.maxRecvMs}
-	put := func(col int, raw []byte) error {
-		if len(raw) > maxChunkRaw {
-			return fmt.Errorf("column %d of a block is %d bytes, more than %d", col, len(raw), maxChunkRaw)
-		}
-		comp := zstdEncoder().EncodeAll(raw, nil)
-		cm := chunkMeta{col: uint32(col), off: w.off, clen: uint32(len(comp)), rlen: uint32(len(raw)),
-			crc: crc32.Checksum(comp, crcTable)}
-		if _, err := w.w.Write(comp); err != nil {
-			return err
-		}
-		w.off += uint64(len(comp))
-		bm.chunks = append(bm.chunks, cm)
-		if isCore(col) {
-			w.coreBytes += int64(len(comp))
-		}
-		return nil
+	if err := w.wait(); err != nil {
+		return err
 	}
-	var err error
-	sc := w.scratch[:0]
-	emit := func(col int, raw []byte) {
-		if err == nil {
-			err = put(col, raw)
-		}
+	j := &blockJob{bm: blockMeta{rows: b.rows, minKey: b.minKey, maxKey: b.maxKey, maxRecvMs: b.maxRecvMs},
+		cols: make([]colChunk, 0, numFixedCols+len(b.propOrder))}
+	// Columns that must be encoded first go to the builder's arena (their
+	// place in it is noted, as the arena may still move while it grows);
+	// the others are the builder's own buffers. Both stay untouched until
+	// the builder is reused, after this job is done.
+	enc := b.arena[:0]
+	direct := func(col int, raw []byte) {
+		j.cols = append(j.cols, colChunk{col: col, raw: raw})
 	}
-	emit(colKey, b.keys)
-	sc = b.time.encode(sc[:0])
-	emit(colTime, sc)
-	emit(colSeq, b.seq)
+	encoded := func(col int, start int) {
+		j.cols = append(j.cols, colChunk{col: col, start: start, end: len(enc), inArena: true})
+	}
+	direct(colKey, b.keys)
+	start := len(enc)
+	enc = b.time.encode(enc)
+	encoded(colTime, start)
+	direct(colSeq, b.seq)
 	for i, c := range fileDictCols {
-		emit(c, b.dictCols[i])
+		direct(c, b.dictCols[i])
 	}
 	for i, c := range [5]int{colName, colUserID, colAnonymousID, colPreviousID, colGroupID} {
-		sc = b.strCols[i].encode(sc[:0])
-		emit(c, sc)
+		start := len(enc)
+		enc = b.strCols[i].encode(enc)
+		encoded(c, start)
 	}
-	emit(colMessageID, b.messageIDs)
+	direct(colMessageID, b.messageIDs)
 	for i, c := range [3]int{colOriginalTime, colSentAt, colReceivedAt} {
-		sc = b.optTimes[i].encode(sc[:0])
-		emit(c, sc)
+		start := len(enc)
+		enc = b.optTimes[i].encode(enc)
+		encoded(c, start)
 	}
-	emit(colTraits, b.traits)
-	emit(colContext, b.context)
+	direct(colTraits, b.traits)
+	direct(colContext, b.context)
 	for _, name := range b.propOrder {
 		idx, ok := w.propIdx[name]
 		if !ok {
@@ -636,16 +661,83 @@ func (w *colWriter) flushBlock() error {
 			w.propIdx[name] = idx
 			w.propNames = append(w.propNames, name)
 		}
-		sc = b.props[name].encode(sc[:0], b.rows)
-		emit(colPropBase+int(idx), sc)
+		start := len(enc)
+		enc = b.props[name].encode(enc, b.rows)
+		encoded(colPropBase+int(idx), start)
 	}
-	w.scratch = sc
-	if err != nil {
-		return fmt.Errorf("write column file %s: %w", w.path, err)
+	b.arena = enc
+	for i := range j.cols {
+		if c := &j.cols[i]; c.inArena {
+			c.raw = enc[c.start:c.end:c.end]
+		}
 	}
-	w.blocks = append(w.blocks, bm)
+	j.done = make(chan struct{})
+	w.inflight = j
+	go w.writeBlock(j)
+	// Fill the other builder next; it is free, as its job is done.
+	w.blk, w.spare = w.spare, w.blk
+	if w.blk == nil {
+		w.blk = newBlockBuilder()
+	}
 	w.blk.reset()
 	return nil
+}
+
+// blockJob is one block's columns on their way to the file.
+type blockJob struct {
+	bm   blockMeta
+	cols []colChunk
+	err  error
+	done chan struct{}
+}
+
+type colChunk struct {
+	col        int
+	raw        []byte
+	start, end int // in the builder's arena, if inArena
+	inArena    bool
+}
+
+// writeBlock compresses a block's columns and writes them after the
+// blocks before it. It is the only writer of the file, offsets and block
+// list while it runs; the builder side waits for it before touching them.
+func (w *colWriter) writeBlock(j *blockJob) {
+	defer close(j.done)
+	comp := w.comp[:0]
+	for _, c := range j.cols {
+		if len(c.raw) > maxChunkRaw {
+			j.err = fmt.Errorf("write column file %s: column %d of a block is %d bytes, more than %d", w.path, c.col, len(c.raw), maxChunkRaw)
+			return
+		}
+		comp = zstdEncoder().EncodeAll(c.raw, comp[:0])
+		cm := chunkMeta{col: uint32(c.col), off: w.off, clen: uint32(len(comp)), rlen: uint32(len(c.raw)),
+			crc: crc32.Checksum(comp, crcTable)}
+		if _, err := w.w.Write(comp); err != nil {
+			j.err = fmt.Errorf("write column file %s: %w", w.path, err)
+			return
+		}
+		w.off += uint64(len(comp))
+		j.bm.chunks = append(j.bm.chunks, cm)
+		if isCore(c.col) {
+			w.coreBytes += int64(len(comp))
+		}
+	}
+	w.comp = comp
+	w.blocks = append(w.blocks, j.bm)
+}
+
+// wait waits for the block in flight, if any, and returns its error.
+func (w *colWriter) wait() error {
+	j := w.inflight
+	if j == nil {
+		return w.failed
+	}
+	<-j.done
+	w.inflight = nil
+	if j.err != nil && w.failed == nil {
+		w.failed = j.err
+	}
+	return w.failed
 }
 
 // fileInfo describes a finished column file, as the manifest lists it.
@@ -663,7 +755,11 @@ type fileInfo struct {
 // under its final name: fsync, rename, fsync of the directory. A file
 // with no rows is not written (ok false).
 func (w *colWriter) finish() (info fileInfo, ok bool, err error) {
-	if err := w.flushBlock(); err != nil {
+	err = w.flushBlock()
+	if err == nil {
+		err = w.wait()
+	}
+	if err != nil {
 		w.abort()
 		return fileInfo{}, false, err
 	}
@@ -716,6 +812,7 @@ func (w *colWriter) finish() (info fileInfo, ok bool, err error) {
 
 // abort removes the temporary file.
 func (w *colWriter) abort() {
+	_ = w.wait() // the file is being dropped: its error no longer matters
 	if w.f != nil {
 		w.f.Close()
 		w.f = nil

@@ -22,7 +22,7 @@ demo: build
 	  ./$(BIN) gen --data $(DEMO_DATA) $(DEMO_GEN) --start $$(date -u -d '-90 days' +%F) --quiet; \
 	fi
 	@echo "trek demo: log in as admin / $(TREK_ADMIN_PASSWORD) (data in $(DEMO_DATA))"
-	TREK_ADMIN_PASSWORD='$(TREK_ADMIN_PASSWORD)' ./$(BIN) serve --data $(DEMO_DATA) --addr $(DEMO_ADDR) --demo --secure-cookies=false --analytics-full-index 250000
+	TREK_ADMIN_PASSWORD='$(TREK_ADMIN_PASSWORD)' ./$(BIN) serve --data $(DEMO_DATA) --addr $(DEMO_ADDR) --demo --secure-cookies=false
 
 test: lint unit web-test
 

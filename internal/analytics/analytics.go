@@ -12,7 +12,9 @@
 package analytics
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -39,6 +41,56 @@ type Journey struct {
 	// Traits are the customer's traits (from identify calls, later ones
 	// winning) when Need.Traits was asked for.
 	Traits map[string]any
+
+	// rawProps and rawCtx are what an Index keeps instead of Events: each
+	// event's properties and context as JSON, decoded by Properties and
+	// Context when a query looks into that event.
+	rawProps, rawCtx [][]byte
+	decoded          [2]decodedMap
+}
+
+// decodedMap remembers the last event whose JSON was decoded, since a
+// matcher with several filters asks for the same event's map in a row.
+type decodedMap struct {
+	i int // event index + 1; 0 when empty
+	m map[string]any
+}
+
+// Properties returns event i's properties, nil when the Journey has none
+// (the Need did not ask for events).
+func (j *Journey) Properties(i int) map[string]any {
+	if j.Events != nil {
+		return j.Events[i].Properties
+	}
+	return j.decode(0, j.rawProps, i)
+}
+
+// Context returns event i's context, nil when the Journey has none.
+func (j *Journey) Context(i int) map[string]any {
+	if j.Events != nil {
+		return j.Events[i].Context
+	}
+	return j.decode(1, j.rawCtx, i)
+}
+
+func (j *Journey) decode(slot int, raw [][]byte, i int) map[string]any {
+	if i >= len(raw) || len(raw[i]) == 0 {
+		return nil
+	}
+	c := &j.decoded[slot]
+	if c.i == i+1 {
+		return c.m
+	}
+	// Numbers stay json.Number, as the event store gives them, so that
+	// filters compare them the same way on either source.
+	dec := json.NewDecoder(bytes.NewReader(raw[i]))
+	dec.UseNumber()
+	var m map[string]any
+	if dec.Decode(&m) != nil {
+		m = nil
+	}
+	c.i, c.m = i+1, m
+	return m
 }
 
 // Len is the number of events.

@@ -816,12 +816,10 @@ func (f *compiledFunnel) breakdownValue(j *Journey, a *attempt) string {
 		return f.chanNames.Name(uint32(j.Chans[a.start[a.level-1]]))
 	default:
 		i := a.start[a.level-1]
-		if j.Events != nil {
-			if f.bdKind == propContext {
-				v, ok = lookup(j.Events[i].Context, f.bdPath)
-			} else {
-				v, ok = lookup(j.Events[i].Properties, f.bdPath)
-			}
+		if f.bdKind == propContext {
+			v, ok = lookup(j.Context(i), f.bdPath)
+		} else {
+			v, ok = lookup(j.Properties(i), f.bdPath)
 		}
 	}
 	if !ok {

@@ -3,6 +3,7 @@ package analytics
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
 	"runtime"
@@ -13,7 +14,7 @@ import (
 )
 
 // Index is an in-memory Source: every journey's compact columns in flat
-// arrays, about 14 bytes an event. Queries over an Index run at memory
+// arrays, about 15 bytes an event. Queries over an Index run at memory
 // speed on every core, which is what makes a funnel over ten million
 // events answer in well under a second; the server keeps one per
 // workspace and rebuilds it when the store has moved on.
@@ -39,11 +40,35 @@ type segment struct {
 	times     []int64
 	actCodes  []uint32
 	chanCodes []uint16
-	events    []event.Event    // when kept
-	traits    []map[string]any // when kept; per customer
+	// props and ctx hold each event's properties and context as JSON,
+	// when kept: a tenth of the memory of the decoded maps, decoded only
+	// for the events a query looks into.
+	props, ctx [][]byte
+	traits     []map[string]any // when kept; per customer
 }
 
 func newSegment() *segment { return &segment{offsets: []int{0}} }
+
+// keep appends one event's properties (and context, with ctx) as JSON.
+// Maps that came from JSON always encode; a value that would not is kept
+// as nothing rather than failing the whole index.
+func (g *segment) keep(props, ctx map[string]any, withCtx bool) {
+	g.props = append(g.props, encodeMap(props))
+	if withCtx {
+		g.ctx = append(g.ctx, encodeMap(ctx))
+	}
+}
+
+func encodeMap(m map[string]any) []byte {
+	if len(m) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil
+	}
+	return b
+}
 
 // clip copies the arrays to their exact length: append leaves up to
 // twice the room, which on a hundred million events is gigabytes.
@@ -53,8 +78,11 @@ func (g *segment) clip() {
 	g.times = slices.Clone(g.times)
 	g.actCodes = slices.Clone(g.actCodes)
 	g.chanCodes = slices.Clone(g.chanCodes)
-	if g.events != nil {
-		g.events = slices.Clone(g.events)
+	if g.props != nil {
+		g.props = slices.Clone(g.props)
+	}
+	if g.ctx != nil {
+		g.ctx = slices.Clone(g.ctx)
 	}
 	if g.traits != nil {
 		g.traits = slices.Clone(g.traits)
@@ -76,13 +104,13 @@ var (
 
 // IndexOptions says what an Index keeps beyond the compact columns.
 type IndexOptions struct {
-	// KeepEvents keeps the events themselves, so that queries filtering
-	// on properties or context can run on the Index. It costs the events'
-	// full size; the server's index leaves it off and sends such queries
-	// to the store.
+	// KeepEvents keeps each event's properties (as JSON, decoded when a
+	// query looks into the event), so that queries filtering on them run
+	// on the Index: about 150 bytes an event on generated data. Without
+	// it such queries go to the store.
 	KeepEvents bool
-	// KeepContext keeps the events' context too (with KeepEvents); it is
-	// most of an event's size.
+	// KeepContext keeps the events' context too (with KeepEvents): about
+	// twice the properties' size.
 	KeepContext bool
 	// KeepTraits keeps each customer's traits for trait filters and
 	// breakdowns.
@@ -125,10 +153,7 @@ func (b *IndexBuilder) Add(customer uint64, events []event.Event) {
 		g.actCodes = append(g.actCodes, ix.acts.Code(e.Activity()))
 		g.chanCodes = append(g.chanCodes, channelCode(ix.chans, e.Channel))
 		if b.opts.KeepEvents {
-			g.events = append(g.events, *e)
-			if !b.opts.KeepContext {
-				g.events[len(g.events)-1].Context = nil
-			}
+			g.keep(e.Properties, e.Context, b.opts.KeepContext)
 		}
 		if b.opts.KeepTraits && len(e.Traits) > 0 && e.Type == event.Identify {
 			if traits == nil {
@@ -198,12 +223,12 @@ func BuildIndex(ctx context.Context, src Source, opts IndexOptions) (*Index, err
 		g.actCodes = append(g.actCodes, j.Acts...)
 		g.chanCodes = append(g.chanCodes, j.Chans...)
 		if opts.KeepEvents {
-			n := len(g.events)
-			g.events = append(g.events, j.Events...)
-			if !need.Context {
-				for i := n; i < len(g.events); i++ {
-					g.events[i].Context = nil
+			for i := range j.Times {
+				var ctx map[string]any
+				if need.Context {
+					ctx = j.Context(i)
 				}
+				g.keep(j.Properties(i), ctx, need.Context)
 			}
 		}
 		if opts.KeepTraits {
@@ -298,8 +323,11 @@ func (ix *Index) Scan(ctx context.Context, need Need, fn func(part int, j *Journ
 					}
 				}
 				j = Journey{Customer: g.customers[c], Times: times, Acts: g.actCodes[a:b:b], Chans: g.chanCodes[a:b:b]}
-				if (need.Events || need.Context) && g.events != nil {
-					j.Events = g.events[a:b:b]
+				if (need.Events || need.Context) && g.props != nil {
+					j.rawProps = g.props[a:b:b]
+					if g.ctx != nil {
+						j.rawCtx = g.ctx[a:b:b]
+					}
 				}
 				if need.Traits && g.traits != nil {
 					j.Traits = g.traits[c]

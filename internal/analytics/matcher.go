@@ -214,13 +214,10 @@ func (c *matcher) match(j *Journey, i int) bool {
 		}
 		var v any
 		var ok bool
-		if j.Events != nil {
-			e := &j.Events[i]
-			if p.kind == propContext {
-				v, ok = lookup(e.Context, p.path)
-			} else {
-				v, ok = lookup(e.Properties, p.path)
-			}
+		if p.kind == propContext {
+			v, ok = lookup(j.Context(i), p.path)
+		} else {
+			v, ok = lookup(j.Properties(i), p.path)
 		}
 		if !compare(v, ok, p.f) {
 			return false

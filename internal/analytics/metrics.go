@@ -395,7 +395,7 @@ func measuredEmotions(ctx context.Context, src Source, m *journey.Map, r Range) 
 			if a != code || j.Times[i] < from || j.Times[i] >= to {
 				continue
 			}
-			p := j.Events[i].Properties
+			p := j.Properties(i)
 			if text(p[surveyTypeProp]) != surveyEmotion {
 				continue
 			}

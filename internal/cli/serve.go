@@ -36,7 +36,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	demo := fs.Bool("demo", false, "fill an empty default workspace with the example maps and personas")
 	maxInFlight := fs.Int("max-collect-requests", 256, "collection requests read and parsed at once; more are answered 429")
 	staleness := fs.Duration("analytics-staleness", time.Minute, "how far behind the events analytics answers may be: an index up to this old is served while a fresh one builds (0: always fresh)")
-	fullIndex := fs.Int64("analytics-full-index", 0, "while a workspace holds at most this many events, its analytics index keeps the events' properties and context too (about 6 KB an event), so queries filtering on them answer at memory speed (0: never)")
+	fullIndex := fs.Int64("analytics-full-index", 1_000_000, "while a workspace holds at most this many events, its analytics index keeps the events' properties and context too (about 500 bytes an event), so queries on them answer at memory speed (0: never)")
 	queryTimeout := fs.Duration("query-timeout", server.DefaultQueryTimeout, "longest an analytics query may run")
 	maxQueries := fs.Int("max-queries", 0, "analytics queries run at once; more wait (0: one per core)")
 	pf := addPipelineFlags(fs)

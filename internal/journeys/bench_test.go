@@ -97,9 +97,9 @@ func BenchmarkBuildIndex(b *testing.B) {
 	f := benchFixture(b)
 	src := f.source(0)
 	for _, opts := range []struct {
-		name           string
-		traits, events bool
-	}{{"Core", false, false}, {"KeepTraits", true, false}, {"FullWithoutContext", true, true}} {
+		name                    string
+		traits, events, context bool
+	}{{"Core", false, false, false}, {"KeepTraits", true, false, false}, {"FullWithoutContext", true, true, false}, {"Full", true, true, true}} {
 		traits := opts.traits
 		b.Run(opts.name, func(b *testing.B) {
 			var ix *analytics.Index
@@ -113,7 +113,7 @@ func BenchmarkBuildIndex(b *testing.B) {
 				b.StartTimer()
 				start := time.Now()
 				var err error
-				ix, err = analytics.BuildIndex(context.Background(), src, analytics.IndexOptions{KeepTraits: traits, KeepEvents: opts.events})
+				ix, err = analytics.BuildIndex(context.Background(), src, analytics.IndexOptions{KeepTraits: traits, KeepEvents: opts.events, KeepContext: opts.context})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -25,9 +25,9 @@ type analyticsEnv struct {
 	truth gen.Truth
 }
 
-func newAnalyticsEnv(t *testing.T, customers int) *analyticsEnv {
+func newAnalyticsEnv(t *testing.T, customers int, cfgs ...func(*ingest.Config)) *analyticsEnv {
 	t.Helper()
-	ce := newCollectEnv(t)
+	ce := newCollectEnv(t, cfgs...)
 	cfg := gen.Config{Seed: 11, Customers: customers, Days: 60, Start: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
 		Effects: gen.Effects{CheckoutFailsOn: "android", BetterChannel: "email", CallLoopBeforeChurn: true}}
 	var buf bytes.Buffer
@@ -245,5 +245,40 @@ func TestFunnelCountsCustomersMergedAfterTheirEventsArrived(t *testing.T) {
 	ce.must(200, ce.do("DELETE", "/api/v1/customers/dana", ce.tokens[auth.Admin], nil))
 	if got := funnel(); got[0] != 0 || got[1] != 0 {
 		t.Errorf("after erasing dana: %v, want [0 0]", got)
+	}
+}
+
+// An index that keeps the events' properties answers exactly as the
+// event store does: the same queries on the same data, one workspace
+// with the compact index (property queries go to the store) and one
+// with the full one.
+func TestTheFullIndexAnswersAsTheStoreDoes(t *testing.T) {
+	compact := newAnalyticsEnv(t, 300)
+	full := newAnalyticsEnv(t, 300, func(c *ingest.Config) { c.Journeys.FullUpTo = 1 << 30; c.Journeys.FullContext = true })
+	queries := []struct {
+		kind string
+		body any
+	}{
+		{"funnel", map[string]any{"steps": []map[string]any{{"event": "Checkout Started"}, {"event": "Order Completed"}},
+			"breakdown": map[string]any{"property": "context.device.type"}}},
+		{"funnel", map[string]any{"steps": []map[string]any{{"event": "Product Viewed", "where": []map[string]any{{"property": "price", "op": "gte", "value": 20}}},
+			{"event": "Order Completed", "where": []map[string]any{{"property": "revenue", "op": "gt", "value": 0}}}}, "window": "30d"}},
+		{"retention", map[string]any{"start": map[string]any{"event": "Order Completed", "where": []map[string]any{{"property": "currency", "op": "eq", "value": "PLN"}}}, "period": "week"}},
+		{"paths", map[string]any{"anchor": map[string]any{"event": "Checkout Started", "where": []map[string]any{{"property": "context.device.type", "op": "eq", "value": "ios"}}}}},
+	}
+	for _, q := range queries {
+		a := compact.must(200, compact.query(q.kind, q.body))
+		b := full.must(200, full.query(q.kind, q.body))
+		if !bytes.Equal(a.body, b.body) {
+			t.Errorf("%s %v:\nstore: %.400s\nindex: %.400s", q.kind, q.body, a.body, b.body)
+		}
+		if !bytes.Contains(a.body, []byte(`"customers":`)) || bytes.Contains(a.body, []byte(`{"customers":0,`)) {
+			t.Errorf("%s %v: nothing matched, so the comparison shows nothing: %.300s", q.kind, q.body, a.body)
+		}
+	}
+	var f analytics.FunnelResult
+	full.must(200, full.query(queries[0].kind, queries[0].body)).json(t, &f)
+	if len(f.Breakdowns) < 3 {
+		t.Errorf("breakdown by device type: %+v", f.Breakdowns)
 	}
 }

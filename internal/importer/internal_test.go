@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
@@ -235,6 +236,31 @@ func TestValidateAgrees(t *testing.T) {
 		e.Properties = m
 		if full := event.Validate(&e, lim); (full == nil) != !d.bad {
 			t.Errorf("value %d: decoder says bad=%v, event.Validate %v", i, d.bad, full)
+		}
+	}
+}
+
+// TestSwarStopsMatchesByteChecks holds the eight-byte test of attribute
+// values to the byte loop's: a word stops the fast path exactly when one
+// of its bytes is the quote or one valueSlow marks, whatever the byte, its
+// place in the word and the other bytes.
+func TestSwarStopsMatchesByteChecks(t *testing.T) {
+	for _, q := range []byte{'"', '\''} {
+		qq := swarOnes * uint64(q)
+		for _, fill := range []byte{'a', ' ', '~', '0'} {
+			for c := range 256 {
+				for pos := range 8 {
+					var w [8]byte
+					for i := range w {
+						w[i] = fill
+					}
+					w[pos] = byte(c)
+					want := byte(c) == q || valueSlow[c]
+					if got := swarStops(binary.LittleEndian.Uint64(w[:]), qq); got != want {
+						t.Fatalf("quote %q, byte %#x at %d among %q: got %v, want %v", q, c, pos, fill, got, want)
+					}
+				}
+			}
 		}
 	}
 }

@@ -253,3 +253,53 @@ func TestXESCancel(t *testing.T) {
 		t.Fatalf("got %v after %d events", err, n)
 	}
 }
+
+// TestXESFieldChecksAfterPassingEvents checks that an event whose name or
+// customer passed in earlier events still gets event.Validate's verdict
+// when another of its fields breaks a rule: the reader skips the check
+// only for what it has seen pass.
+func TestXESFieldChecksAfterPassingEvents(t *testing.T) {
+	ev := func(name, ts string) string {
+		return `<event><string key="concept:name" value="` + name + `"/><date key="time:timestamp" value="` + ts + `"/></event>`
+	}
+	trace := func(id string, events ...string) string {
+		return "<trace><string key=\"concept:name\" value=\"" + id + "\"/>\n" + strings.Join(events, "\n") + "\n</trace>\n"
+	}
+	const ok = "2024-01-01T00:00:00Z"
+	long := strings.Repeat("u", 41)
+	input := xesDoc(trace("c1", ev("A", ok), ev("A", ok), ev("NameTooLong", ok), ev("A", "2199-01-01T00:00:00Z"), ev("A", ok)) +
+		trace(long, ev("A", ok)) +
+		trace("c2", ev("A", ok), ev("B", ok), ev("A", "0001-01-01T00:00:00Z")))
+	var evs []event.Event
+	var reasons []string
+	opt := fixedOptions()
+	opt.Limits = event.Limits{MaxNameLen: 10, MaxIDLen: 40}
+	opt.OnReject = func(_ int, reason string, _ []byte) { reasons = append(reasons, reason) }
+	if _, err := importer.ReadXES(t.Context(), strings.NewReader(input), importer.XESOptions{}, opt, func(e event.Event) error {
+		evs = append(evs, e)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs {
+		got = append(got, e.UserID+"/"+e.Event)
+	}
+	if want := []string{"c1/A", "c1/A", "c1/A", "c2/A", "c2/B"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("events %v, want %v", got, want)
+	}
+	want := []string{
+		"event name is 11 characters; at most 10 are allowed",
+		"timestamp 2199-01-01T00:00:00Z is more than",
+		"userId is 41 bytes; at most 40 are allowed",
+		"no timestamp",
+	}
+	if len(reasons) != len(want) {
+		t.Fatalf("rejects %q, want %d", reasons, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(reasons[i], w) {
+			t.Errorf("reject %d: %q, want it to start with %q", i, reasons[i], w)
+		}
+	}
+}

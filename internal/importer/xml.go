@@ -3,6 +3,7 @@ package importer
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -487,6 +488,12 @@ func (s *xmlScanner) startTag(i int) (int, error) {
 // place; the rest are decoded into the arena.
 func (s *xmlScanner) attrValue(b []byte, j int, q byte) (xmlAttr, int, error) {
 	start := j
+	// Eight bytes at a time while none of them ends the value or needs
+	// the slow path; the byte loop below then finds which one does.
+	qq := swarOnes * uint64(q)
+	for j+8 <= len(b) && !swarStops(binary.LittleEndian.Uint64(b[j:]), qq) {
+		j += 8
+	}
 	for j < len(b) {
 		c := b[j]
 		if c == q {
@@ -551,6 +558,21 @@ func (s *xmlScanner) attrValue(b []byte, j int, q byte) (xmlAttr, int, error) {
 	}
 	a.b = int32(len(s.arena))
 	return a, end + 1, nil
+}
+
+const (
+	swarOnes = 0x0101010101010101
+	swarHigh = 0x8080808080808080
+)
+
+// swarHasZero reports whether some byte of x is zero.
+func swarHasZero(x uint64) bool { return (x-swarOnes)&^x&swarHigh != 0 }
+
+// swarStops reports whether some byte of x is the quote (qq: the quote in
+// every byte) or one that valueSlow marks: below 0x20, from 0x80, '&', '<'.
+func swarStops(x, qq uint64) bool {
+	return (x-swarOnes*0x20)&^x&swarHigh != 0 || x&swarHigh != 0 ||
+		swarHasZero(x^(swarOnes*'&')) || swarHasZero(x^(swarOnes*'<')) || swarHasZero(x^qq)
 }
 
 // entity decodes the five predefined entities and character references.

@@ -212,3 +212,26 @@ const (
 	minNanos = -1 << 63
 	maxNanos = 1<<63 - 1
 )
+
+// Times a query may name: well inside what Unix nanoseconds hold (1678 to
+// 2262), with room for a window after and a previous range before.
+var (
+	earliestQueryTime = time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC)
+	latestQueryTime   = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// checkRange reports a range's problems: a time outside the years trek
+// can reckon with, or to not after from.
+func checkRange(p *problems, from, to time.Time) {
+	for _, f := range []struct {
+		path string
+		t    time.Time
+	}{{"from", from}, {"to", to}} {
+		if !f.t.IsZero() && (f.t.Before(earliestQueryTime) || f.t.After(latestQueryTime)) {
+			p.add(f.path, "must lie between the years 1800 and 2200")
+		}
+	}
+	if !from.IsZero() && !to.IsZero() && !to.After(from) {
+		p.add("to", "must be after from")
+	}
+}

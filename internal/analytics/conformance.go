@@ -144,6 +144,8 @@ type ConformanceModel struct {
 	// anyAct holds steps matching any activity: tried for codes added to
 	// the dictionary after compiling.
 	anyAct      []int32
+	all         []int32 // every step, for codes given after compiling
+	hasLate     bool    // some binding names an event not known then
 	traitSteps  []int32
 	need        Need
 	acts, chans *Dict
@@ -189,6 +191,8 @@ func compileConformance(path string, m *journey.Map, src Source, p *problems) (*
 			mt.validate(bp, acts, true, p.add)
 			c := compileMatcher(mt, acts, chans)
 			k := int32(len(cm.steps))
+			cm.all = append(cm.all, k)
+			cm.hasLate = cm.hasLate || c.late != nil
 			cm.steps = append(cm.steps, conformanceStep{stageID: st.ID, stepID: step.ID, name: step.Name, m: c})
 			mt.need(&cm.need)
 			if len(c.traits) > 0 {
@@ -291,6 +295,10 @@ func (c *ConformanceChecker) stepOf(j *Journey, i int) int32 {
 	list := cm.anyAct
 	if int(a) < len(cm.byAct) {
 		list = cm.byAct[a]
+	} else if cm.hasLate {
+		// A name the dictionary met after compiling, which a binding
+		// may name: try every step, in map order.
+		list = cm.all
 	}
 	for _, k := range list {
 		st := &cm.steps[k]
@@ -585,9 +593,7 @@ func (q ConformanceQuery) validate(src Source) (*ConformanceModel, map[uint64]in
 	if err != nil {
 		return nil, nil, err
 	}
-	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
-		p.add("to", "must be after from")
-	}
+	checkRange(&p, q.From, q.To)
 	if q.Examples < 0 || q.Examples > maxConformanceExamples {
 		p.add("examples", "must be from 0 to %d", maxConformanceExamples)
 	}

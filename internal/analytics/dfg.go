@@ -107,9 +107,7 @@ func (q DFGQuery) validate(src Source) error {
 // validateProcessFilter checks the range and activity list the process
 // queries share.
 func validateProcessFilter(p *problems, from, to time.Time, activities []string, acts *Dict) {
-	if !from.IsZero() && !to.IsZero() && !to.After(from) {
-		p.add("to", "must be after from (%s); got %s", from.Format(time.RFC3339), to.Format(time.RFC3339))
-	}
+	checkRange(p, from, to)
 	if len(activities) > maxActivityFilter {
 		p.add("activities", "has %d names; at most %d are allowed", len(activities), maxActivityFilter)
 		return

@@ -88,9 +88,7 @@ func (q DiscoverQuery) validate() error {
 	if utf8.RuneCountInString(q.Name) > journey.MaxNameLen || !utf8.ValidString(q.Name) {
 		p.add("name", "must be valid text of at most %d characters", journey.MaxNameLen)
 	}
-	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
-		p.add("to", "must be after from")
-	}
+	checkRange(&p, q.From, q.To)
 	if math.IsNaN(q.MinShare) || q.MinShare < 0 || q.MinShare > 1 {
 		p.add("minShare", "must be a share from 0 (exclusive) to 1")
 	}

@@ -230,9 +230,7 @@ func (q *FunnelQuery) validate(src Source, allowUnknown bool) (time.Duration, er
 	default:
 		p.add("order", "must be one of ordered, strict, any")
 	}
-	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
-		p.add("to", "must be after from")
-	}
+	checkRange(&p, q.From, q.To)
 	if len(q.Exclusions) > MaxExclusions {
 		p.add("exclusions", "has %d items; at most %d are allowed", len(q.Exclusions), MaxExclusions)
 	}
@@ -265,6 +263,9 @@ func (q *FunnelQuery) validate(src Source, allowUnknown bool) (time.Duration, er
 			p.add(path+".name", "%q names two segments", s.Name)
 		}
 		names[s.Name] = true
+		if len(s.Where) > journey.MaxFilters {
+			p.add(path+".where", "has %d items; at most %d are allowed", len(s.Where), journey.MaxFilters)
+		}
 		for k, f := range s.Where {
 			journey.ValidateFilter(fmt.Sprintf("%s.where[%d]", path, k), f, p.add)
 		}
@@ -452,7 +453,7 @@ func candidates(ms []*matcher, actMask, chanMask []uint32, anyAct, complex uint3
 		// the steps that take any activity, or that name it, can match.
 		m = anyAct
 		for s, mt := range ms {
-			if !mt.anyAct && int(a) < len(mt.acts) && mt.acts[a] {
+			if !mt.anyAct && mt.matchAct(a) {
 				m |= 1 << s
 			}
 		}
@@ -593,8 +594,7 @@ func (f *compiledFunnel) runOrdered(j *Journey, a *attempt, st *runState) {
 			if m&(1<<l) == 0 || !st.valid[l-1] {
 				continue
 			}
-			start := st.chains[l-1][0]
-			if t-start > f.window {
+			if !within(st.chains[l-1][0], t, f.window) {
 				continue
 			}
 			st.chains[l] = append(append(st.chains[l][:0], st.chains[l-1]...), t)
@@ -614,6 +614,15 @@ func (f *compiledFunnel) runOrdered(j *Journey, a *attempt, st *runState) {
 	}
 }
 
+// within reports whether t is at most w after start (t ≥ start, as in a
+// journey), without the overflow of t-start for times centuries apart.
+func within(start, t, w int64) bool {
+	if start > maxNanos-w {
+		return true
+	}
+	return t <= start+w
+}
+
 // runStrict: the steps are consecutive events of the customer.
 func (f *compiledFunnel) runStrict(j *Journey, a *attempt, st *runState) {
 	n := j.Len()
@@ -626,7 +635,7 @@ func (f *compiledFunnel) runStrict(j *Journey, a *attempt, st *runState) {
 		chain = append(chain[:0], t)
 		a.reach(1, chain, i)
 		for e := i + 1; e < n && len(chain) < f.k; e++ {
-			if st.masks[e]&(1<<len(chain)) == 0 || j.Times[e]-t > f.window {
+			if st.masks[e]&(1<<len(chain)) == 0 || !within(t, j.Times[e], f.window) {
 				break
 			}
 			chain = append(chain, j.Times[e])
@@ -656,7 +665,7 @@ func (f *compiledFunnel) runAny(j *Journey, a *attempt, st *runState) {
 			st.owner[s] = -1
 		}
 		chain = chain[:0]
-		for e := i; e < n && j.Times[e]-t <= f.window; e++ {
+		for e := i; e < n && within(t, j.Times[e], f.window); e++ {
 			if e > i && len(f.exclusions) > 0 && st.excl[e] {
 				break
 			}
@@ -706,8 +715,9 @@ type funnelAgg struct {
 	st    runState
 	att   attempt
 	// customers: the ids behind the number asked for
-	ids    []uint64
-	idsAll int64
+	ids      []uint64
+	idValues []string // each id's breakdown value, for the "(other)" row
+	idsAll   int64
 }
 
 type rowKey struct {
@@ -763,7 +773,10 @@ func (f *compiledFunnel) journey(a *funnelAgg, j *Journey) {
 		}
 	}
 	if c := f.q.Customers; c != nil {
-		if c.Breakdown != nil && *c.Breakdown != bd && f.q.Breakdown != nil {
+		// The "(other)" row is known only once every value is counted:
+		// its customers are kept with their value and sorted out then.
+		other := c.Breakdown != nil && f.q.Breakdown != nil && *c.Breakdown == BreakdownOther
+		if c.Breakdown != nil && f.q.Breakdown != nil && !other && *c.Breakdown != bd {
 			return
 		}
 		if c.Segment != "" && !inSeg[slices.IndexFunc(f.q.Segments, func(s Segment) bool { return s.Name == c.Segment })] {
@@ -781,6 +794,9 @@ func (f *compiledFunnel) journey(a *funnelAgg, j *Journey) {
 		if want {
 			a.idsAll++
 			a.ids = append(a.ids, j.Customer)
+			if other {
+				a.idValues = append(a.idValues, bd)
+			}
 		}
 	}
 }
@@ -881,6 +897,7 @@ func (a *funnelAgg) merge(b *funnelAgg) {
 		}
 	}
 	a.ids = append(a.ids, b.ids...)
+	a.idValues = append(a.idValues, b.idValues...)
 	a.idsAll += b.idsAll
 }
 
@@ -891,7 +908,21 @@ func (f *compiledFunnel) result(a *funnelAgg) FunnelResult {
 		steps, bds := f.rowsOf(a, s+1)
 		res.Segments = append(res.Segments, FunnelSegment{Name: seg.Name, Steps: steps, Breakdowns: bds})
 	}
-	if f.q.Customers != nil {
+	if c := f.q.Customers; c != nil {
+		if a.idValues != nil {
+			seg := 0
+			if c.Segment != "" {
+				seg = 1 + slices.IndexFunc(f.q.Segments, func(s Segment) bool { return s.Name == c.Segment })
+			}
+			_, kept := f.orderedValues(a, seg)
+			ids := a.ids[:0]
+			for i, id := range a.ids {
+				if !kept[a.idValues[i]] {
+					ids = append(ids, id)
+				}
+			}
+			a.ids, a.idsAll = ids, int64(len(ids))
+		}
 		slices.Sort(a.ids)
 		n := min(len(a.ids), f.q.Customers.Limit)
 		list := &CustomerList{Total: a.idsAll, IDs: make([]string, n)}
@@ -907,42 +938,57 @@ func (f *compiledFunnel) result(a *funnelAgg) FunnelResult {
 // values past the limit into "(other)".
 func (f *compiledFunnel) rowsOf(a *funnelAgg, seg int) ([]FunnelStep, []FunnelBreakdown) {
 	total := &funnelRow{reached: make([]int64, f.k), fromPrev: make([][]float64, f.k), fromFrst: make([][]float64, f.k)}
-	var vals []string
 	for key, r := range a.rows {
-		if key.seg != seg {
-			continue
+		if key.seg == seg {
+			mergeRow(total, r)
 		}
-		vals = append(vals, key.bd)
-		mergeRow(total, r)
 	}
 	bds := []FunnelBreakdown{}
 	if f.q.Breakdown != nil {
-		rows := map[string]*funnelRow{}
-		for _, v := range vals {
-			rows[v] = a.rows[rowKey{seg, v}]
-		}
-		slices.SortFunc(vals, func(x, y string) int {
-			if c := cmp.Compare(rows[y].reached[0], rows[x].reached[0]); c != 0 {
-				return c
-			}
-			return strings.Compare(x, y)
-		})
+		vals, kept := f.orderedValues(a, seg)
 		var other *funnelRow
-		for i, v := range vals {
-			if i < f.q.Breakdown.Limit && v != BreakdownOther {
-				bds = append(bds, FunnelBreakdown{Value: v, Steps: f.stepsOf(rows[v])})
+		for _, v := range vals {
+			rows := a.rows[rowKey{seg, v}]
+			if kept[v] {
+				bds = append(bds, FunnelBreakdown{Value: v, Steps: f.stepsOf(rows)})
 				continue
 			}
 			if other == nil {
 				other = &funnelRow{reached: make([]int64, f.k), fromPrev: make([][]float64, f.k), fromFrst: make([][]float64, f.k)}
 			}
-			mergeRow(other, rows[v])
+			mergeRow(other, rows)
 		}
 		if other != nil {
 			bds = append(bds, FunnelBreakdown{Value: BreakdownOther, Steps: f.stepsOf(other)})
 		}
 	}
 	return f.stepsOf(total), bds
+}
+
+// orderedValues lists segment seg's breakdown values, most customers at
+// the first step first, and which of them get a row of their own (the
+// first Limit; the rest, and a value spelled "(other)", fold into
+// "(other)").
+func (f *compiledFunnel) orderedValues(a *funnelAgg, seg int) ([]string, map[string]bool) {
+	var vals []string
+	for key := range a.rows {
+		if key.seg == seg {
+			vals = append(vals, key.bd)
+		}
+	}
+	slices.SortFunc(vals, func(x, y string) int {
+		if c := cmp.Compare(a.rows[rowKey{seg, y}].reached[0], a.rows[rowKey{seg, x}].reached[0]); c != 0 {
+			return c
+		}
+		return strings.Compare(x, y)
+	})
+	kept := map[string]bool{}
+	for i, v := range vals {
+		if i < f.q.Breakdown.Limit && v != BreakdownOther {
+			kept[v] = true
+		}
+	}
+	return vals, kept
 }
 
 func mergeRow(dst, src *funnelRow) {

@@ -136,6 +136,11 @@ func (m Matcher) validate(p string, acts *Dict, allowUnknown bool, add func(path
 type matcher struct {
 	anyAct bool
 	acts   []bool // by activity code
+	// late holds the names the dictionary did not know at compile time;
+	// codes from known on were given after, and are matched by name.
+	late  map[string]bool
+	dict  *Dict
+	known int
 	// chanCode is the code of the channel asked for, -1 for any.
 	chanCode int
 	event    []pred // on event properties, context or channel
@@ -157,17 +162,27 @@ func compileMatcher(m Matcher, acts, chans *Dict) *matcher {
 	if len(names) == 0 {
 		c.anyAct = true
 	}
-	// Code, not Lookup: a streaming Source may meet the name later in
-	// the same scan, and must then give it this code. Unknown names are
-	// refused by validate before a query compiles, except for a map's
-	// bindings, where interning a name not yet seen is harmless.
+	// Lookup, not Code: a query must not add names to the workspace's
+	// dictionary (a typo would then pass for an event that happened, and
+	// every request could grow it). A name not known yet is kept aside: a
+	// streaming Source may meet it later in the same scan, under a code
+	// past those known here.
 	for _, n := range names {
-		code := acts.Code(n)
+		code, ok := acts.Lookup(n)
+		if !ok {
+			if c.late == nil {
+				c.late = map[string]bool{}
+			}
+			c.late[n] = true
+			continue
+		}
 		for int(code) >= len(c.acts) {
 			c.acts = append(c.acts, false)
 		}
 		c.acts[code] = true
 	}
+	c.dict = acts
+	c.known = acts.Len()
 	if m.Channel != "" {
 		c.chanCode = int(min(chans.Code(m.Channel), maxChannels))
 	}
@@ -192,10 +207,23 @@ func compileMatcher(m Matcher, acts, chans *Dict) *matcher {
 
 // matchCode checks the parts of the matcher the compact columns decide.
 func (c *matcher) matchCode(act uint32, ch uint16) bool {
-	if !c.anyAct && (int(act) >= len(c.acts) || !c.acts[act]) {
+	if !c.matchAct(act) {
 		return false
 	}
 	return c.chanCode == -1 || c.chanCode == int(ch)
+}
+
+// matchAct reports whether the matcher takes activity code act.
+func (c *matcher) matchAct(act uint32) bool {
+	switch {
+	case c.anyAct:
+		return true
+	case int(act) < len(c.acts):
+		return c.acts[act]
+	case int(act) < c.known || c.late == nil:
+		return false
+	}
+	return c.late[c.dict.Name(act)]
 }
 
 // match checks event i of j. Trait filters are checked once per journey

@@ -130,10 +130,11 @@ func MapMetricsFor(ctx context.Context, src Source, m *journey.Map, q MapMetrics
 	if err != nil {
 		p.add("window", "%s", err.Error())
 	}
-	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
-		p.add("to", "must be after from")
-	}
+	checkRange(&p, q.From, q.To)
 	if s := q.Segment; s != nil {
+		if len(s.Where) > journey.MaxFilters {
+			p.add("segment.where", "has %d items; at most %d are allowed", len(s.Where), journey.MaxFilters)
+		}
 		for k, f := range s.Where {
 			journey.ValidateFilter(fmt.Sprintf("segment.where[%d]", k), f, p.add)
 		}
@@ -334,7 +335,7 @@ func pairwise(ctx context.Context, src Source, ms []Matcher, pairs [][2]int, w t
 			have := false
 			for i := range n {
 				m := a.masks[i]
-				if m&bbit != 0 && have && j.Times[i]-start <= window {
+				if m&bbit != 0 && have && within(start, j.Times[i], window) {
 					a.pc.converted[p]++
 					a.pc.times[p] = append(a.pc.times[p], seconds(j.Times[i]-start))
 					break

@@ -107,9 +107,7 @@ func (q PathsQuery) anchored() bool {
 
 func (q PathsQuery) validate(src Source) error {
 	var p problems
-	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
-		p.add("to", "must be after from (%s); got %s", q.From.Format(time.RFC3339), q.To.Format(time.RFC3339))
-	}
+	checkRange(&p, q.From, q.To)
 	if q.anchored() {
 		q.Anchor.validate("anchor", src.Activities(), false, p.add)
 	}

@@ -139,9 +139,7 @@ func (q RetentionQuery) validate(src Source) error {
 	if q.Periods < 0 || q.Periods > maxRetentionPeriods {
 		p.add("periods", "must be from 1 to %d", maxRetentionPeriods)
 	}
-	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
-		p.add("to", "must be after from")
-	}
+	checkRange(&p, q.From, q.To)
 	return invalid("the retention query is not valid", p.errs)
 }
 

@@ -89,6 +89,19 @@ func nextPeriod(t time.Time, interval string) time.Time {
 	return t.AddDate(0, 0, 1)
 }
 
+// periodCount is about how many periods periods(from, to, interval)
+// makes (a few too many at most), without making them.
+func periodCount(from, to time.Time, interval string) int {
+	days := int(to.Sub(from).Hours()/24) + 2
+	switch interval {
+	case IntervalWeek:
+		return days/7 + 2
+	case IntervalMonth:
+		return (to.Year()-from.Year())*12 + int(to.Month()) - int(from.Month()) + 1
+	}
+	return days
+}
+
 // periods cuts [from, to) at period boundaries; the first and last may be
 // partial.
 func periods(from, to time.Time, interval string) []TrendPoint {
@@ -119,10 +132,13 @@ func (q *TrendsQuery) validate(src Source) (FunnelQuery, error) {
 		p.add("from", "is required")
 	case q.To.IsZero():
 		p.add("to", "is required")
-	case !q.To.After(q.From):
-		p.add("to", "must be after from")
-	case len(p.errs) == 0 && len(periods(q.From, q.To, q.Interval)) > MaxTrendPeriods:
-		p.add("to", "the range holds more than %d periods; choose a longer interval", MaxTrendPeriods)
+	default:
+		checkRange(&p, q.From, q.To)
+		// Counted before the periods are built: a range of centuries
+		// in days must cost nothing to refuse.
+		if len(p.errs) == 0 && (periodCount(q.From, q.To, q.Interval) > MaxTrendPeriods+3 || len(periods(q.From, q.To, q.Interval)) > MaxTrendPeriods) {
+			p.add("to", "the range holds more than %d periods; choose a longer interval", MaxTrendPeriods)
+		}
 	}
 	var fq FunnelQuery
 	switch q.Measure {

@@ -152,6 +152,11 @@ func queryErr(err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &fault.Error{Code: fault.Unavailable, Message: "the query took longer than the server allows; narrow its range or steps, or raise --query-timeout", Err: err}
 	}
+	if errors.Is(err, context.Canceled) {
+		// The client went away or the server is stopping: not a fault of
+		// trek's to log as one.
+		return &fault.Error{Code: fault.Unavailable, Message: "the query was cancelled", Err: err}
+	}
 	return err
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -30,6 +31,16 @@ type collection struct {
 	keys    sync.Map      // write key → cachedSource
 	counts  *prometheus.CounterVec
 	keysTTL time.Duration
+	// received counts each source's events since collection started, for
+	// the sources page's live count (Prometheus has the same numbers, but
+	// a workspace's admin may not read /metrics of every workspace).
+	received sync.Map // source id → *sourceCounts
+	started  time.Time
+}
+
+type sourceCounts struct {
+	accepted, deduplicated, quarantined, suppressed atomic.Int64
+	last                                            atomic.Int64 // Unix nanoseconds of the last request with events
 }
 
 type cachedSource struct {
@@ -57,7 +68,7 @@ func (s *Server) EnableCollection(p *ingest.Pipeline, limits event.Limits, maxIn
 		maxInFlight = 256
 	}
 	limits = limits.WithDefaults()
-	col := &collection{s: s, ingest: p, limits: limits, slots: make(chan struct{}, maxInFlight), keysTTL: 10 * time.Second}
+	col := &collection{s: s, ingest: p, limits: limits, slots: make(chan struct{}, maxInFlight), keysTTL: 10 * time.Second, started: s.cfg.Now()}
 	col.counts = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "trek_collect_events_total", Help: "Events received by the collection API, by source and outcome (accepted, deduplicated, quarantined, suppressed).",
 	}, []string{"source", "outcome"})
@@ -168,6 +179,15 @@ func (c *collection) serve(w http.ResponseWriter, r *http.Request) error {
 	c.counts.WithLabelValues(src.ID, "deduplicated").Add(float64(res.Duplicates))
 	c.counts.WithLabelValues(src.ID, "quarantined").Add(float64(res.Quarantined))
 	c.counts.WithLabelValues(src.ID, "suppressed").Add(float64(res.Suppressed))
+	v, _ := c.received.LoadOrStore(src.ID, &sourceCounts{})
+	sc := v.(*sourceCounts)
+	sc.accepted.Add(int64(res.Accepted))
+	sc.deduplicated.Add(int64(res.Duplicates))
+	sc.quarantined.Add(int64(res.Quarantined))
+	sc.suppressed.Add(int64(res.Suppressed))
+	if res.Accepted+res.Duplicates+res.Quarantined+res.Suppressed > 0 {
+		sc.last.Store(c.s.cfg.Now().UnixNano())
+	}
 	writeJSON(w, http.StatusOK, collectResponse{Success: true, Accepted: res.Accepted, Duplicates: res.Duplicates,
 		Quarantined: res.Quarantined, Suppressed: res.Suppressed})
 	return nil

@@ -524,3 +524,27 @@ func TestTimelineKeepsArrivalOrderForEqualTimes(t *testing.T) {
 		t.Errorf("timeline %v, want %v", got, want)
 	}
 }
+
+func TestSourceCountsShowArrivingEventsAtOnce(t *testing.T) {
+	ce := newCollectEnv(t)
+	var before struct {
+		Since   *time.Time
+		Sources []SourceCounts
+	}
+	ce.must(200, ce.do("GET", "/api/v1/sources/counts", ce.tokens[auth.Admin], nil)).json(t, &before)
+	if before.Since == nil || len(before.Sources) != 1 || before.Sources[0].Accepted != 0 || before.Sources[0].LastEventAt != nil {
+		t.Fatalf("before any event: %+v", before)
+	}
+	ce.must(200, ce.send("/v1/batch", map[string]any{"batch": []any{
+		map[string]any{"type": "track", "event": "A", "userId": "u", "messageId": "m1"},
+		map[string]any{"type": "track", "event": "A", "userId": "u", "messageId": "m1"},
+		map[string]any{"type": "track", "userId": "u"},
+	}}))
+	var after struct{ Sources []SourceCounts }
+	ce.must(200, ce.do("GET", "/api/v1/sources/counts", ce.tokens[auth.Admin], nil)).json(t, &after)
+	c := after.Sources[0]
+	if c.SourceID != ce.src.ID || c.Accepted != 1 || c.Deduplicated != 1 || c.Quarantined != 1 || c.LastEventAt == nil {
+		t.Errorf("after a batch of one new, one repeated and one invalid event: %+v", c)
+	}
+	ce.must(403, ce.do("GET", "/api/v1/sources/counts", ce.tokens[auth.Editor], nil))
+}

@@ -32,6 +32,7 @@ func (s *Server) apiRoutes() []route {
 
 		{"GET", "/api/v1/sources", needAdmin, s.listSources},
 		{"POST", "/api/v1/sources", needAdmin, s.createSource},
+		{"GET", "/api/v1/sources/counts", needAdmin, s.sourceCounts},
 		{"GET", "/api/v1/sources/{id}", needAdmin, s.getSource},
 		{"PATCH", "/api/v1/sources/{id}", needAdmin, s.updateSource},
 		{"POST", "/api/v1/sources/{id}/rotate", needAdmin, s.rotateSource},

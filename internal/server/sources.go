@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/trekhq/trek/internal/fault"
 	"github.com/trekhq/trek/internal/journey"
@@ -74,6 +75,52 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request, p *princip
 	}
 	w.Header().Set("Location", "/api/v1/sources/"+created.ID)
 	writeJSON(w, http.StatusCreated, created)
+	return nil
+}
+
+// SourceCounts is what the collection API received from one source since
+// the server started.
+type SourceCounts struct {
+	SourceID     string     `json:"sourceId"`
+	Accepted     int64      `json:"accepted"`
+	Deduplicated int64      `json:"deduplicated"`
+	Quarantined  int64      `json:"quarantined"`
+	Suppressed   int64      `json:"suppressed"`
+	LastEventAt  *time.Time `json:"lastEventAt"`
+}
+
+// sourceCounts answers the live counts of the workspace's sources, so an
+// admin wiring up a source sees its events arrive at once (the analytics
+// index may lag by its staleness).
+func (s *Server) sourceCounts(w http.ResponseWriter, r *http.Request, p *principal) error {
+	srcs, err := s.meta.Sources(r.Context(), p.workspace.ID)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Since   *time.Time     `json:"since"`
+		Sources []SourceCounts `json:"sources"`
+	}{Sources: []SourceCounts{}}
+	if s.collect != nil {
+		since := s.collect.started.UTC()
+		out.Since = &since
+	}
+	for _, src := range srcs {
+		c := SourceCounts{SourceID: src.ID}
+		if s.collect != nil {
+			if v, ok := s.collect.received.Load(src.ID); ok {
+				sc := v.(*sourceCounts)
+				c.Accepted, c.Deduplicated = sc.accepted.Load(), sc.deduplicated.Load()
+				c.Quarantined, c.Suppressed = sc.quarantined.Load(), sc.suppressed.Load()
+				if ns := sc.last.Load(); ns != 0 {
+					t := time.Unix(0, ns).UTC()
+					c.LastEventAt = &t
+				}
+			}
+		}
+		out.Sources = append(out.Sources, c)
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

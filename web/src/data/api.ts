@@ -236,6 +236,14 @@ export interface StepMetrics {
   inOrder: number;
   measuredEmotion: { responses: number; mean: number } | null;
 }
+export interface SourceCount {
+  sourceId: string;
+  accepted: number;
+  deduplicated: number;
+  quarantined: number;
+  suppressed: number;
+  lastEventAt: string | null;
+}
 export interface StageMetrics {
   stageId: string;
   name: string;
@@ -384,6 +392,13 @@ export class DataApi {
     const q = new URLSearchParams({ limit: String(limit) });
     if (cursor) q.set("cursor", cursor);
     return this.api.request("GET", `/api/v1/customers/${enc(id)}/events?${q}`);
+  }
+
+  // sourceCounts is what each source sent since the server started:
+  // exact and immediate, unlike the analytics index.
+  async sourceCounts(): Promise<SourceCount[]> {
+    const r = await this.api.request<{ sources: SourceCount[] }>("GET", "/api/v1/sources/counts");
+    return r.sources;
   }
 
   async sources(): Promise<Source[]> {

@@ -42,6 +42,8 @@ export class DataServer extends FakeServer {
   personaList = structuredClone(personas.personas) as Record<string, unknown>[];
   sourceList = structuredClone(sources.sources) as Record<string, unknown>[];
   quarantineList = structuredClone(quarantine.items) as Record<string, unknown>[];
+  // received is what each source has sent since the server started.
+  received: Record<string, number> = {};
   private next = 0;
   // The app's FakeServer answers everything else; its fetch is an instance
   // field, captured here before this class replaces it.
@@ -110,6 +112,12 @@ export class DataServer extends FakeServer {
         return new Response(JSON.stringify({ error: { code: "not_found", message: "no such customer" } }), { status: 404 });
       }
       return cm[2] ? customerEvents : customer;
+    }
+    if (p === "/api/v1/sources/counts" && method === "GET") {
+      return {
+        since: "2026-01-01T00:00:00Z",
+        sources: this.sourceList.map((s) => ({ sourceId: s.id, accepted: this.received[s.id as string] ?? 0, deduplicated: 0, quarantined: 0, suppressed: 0, lastEventAt: null })),
+      };
     }
     if (p === "/api/v1/sources" && method === "GET") return { sources: this.sourceList };
     if (p === "/api/v1/sources" && method === "POST") {

@@ -130,10 +130,16 @@ describe("SourcesPage", () => {
     await waitFor(() => expect(within(card).getByTestId("write-key").textContent).toBe("trek_wk_rotatedrotatedrotatedrotated1"));
   });
 
-  it("counts the events received", async () => {
-    renderWith(<SourcesPage pollMs={60_000} />, { server: new DataServer() });
+  it("counts the events received, and those arriving at once", async () => {
+    const server = new DataServer();
+    const id = server.sourceList[0].id as string;
+    server.received[id] = 40;
+    renderWith(<SourcesPage pollMs={50} />, { server });
     const total = fixtures.activities.activities.reduce((s, a) => s + a.events, 0);
     expect(await screen.findByText(`${total.toLocaleString("en")} events received; 0 new since you opened this page`)).toBeTruthy();
+    // Three events arrive; the analytics index has not caught up yet.
+    server.received[id] = 43;
+    expect(await screen.findByText(`${total.toLocaleString("en")} events received; 3 new since you opened this page`)).toBeTruthy();
   });
 
   it("shows the quarantine with reasons, replays a fixed event and discards", async () => {

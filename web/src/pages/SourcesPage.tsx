@@ -71,20 +71,25 @@ async function copy(text: string): Promise<boolean> {
   }
 }
 
-// useLiveCount polls the number of events received in the workspace, so an
-// admin wiring a new source sees events arrive.
+// useLiveCount polls the number of events in the workspace (the analytics
+// index, which may lag by a minute) and, exactly, how many the sources
+// sent since this page opened, so an admin wiring a new source sees its
+// events arrive at once.
 function useLiveCount(data: DataApi, everyMs: number): { total: number | null; since: number } {
   const [total, setTotal] = useState<number | null>(null);
+  const [received, setReceived] = useState<number | null>(null);
   const first = useRef<number | null>(null);
   useEffect(() => {
     let live = true;
     const tick = async () => {
       try {
-        const acts = await data.activities();
+        const [acts, counts] = await Promise.all([data.activities(), data.sourceCounts()]);
         const n = acts.reduce((s, a) => s + a.events, 0);
+        const got = counts.reduce((s, c) => s + c.accepted, 0);
         if (!live) return;
-        if (first.current === null) first.current = n;
+        if (first.current === null) first.current = got;
         setTotal(n);
+        setReceived(got);
       } catch {
         // A missed poll is retried at the next tick.
       }
@@ -96,7 +101,10 @@ function useLiveCount(data: DataApi, everyMs: number): { total: number | null; s
       clearInterval(h);
     };
   }, [data, everyMs]);
-  return { total, since: total === null || first.current === null ? 0 : total - first.current };
+  const since = received === null || first.current === null ? 0 : received - first.current;
+  // The index may not show the new events yet; the total never counts
+  // fewer than have arrived since the page opened.
+  return { total: total === null ? null : Math.max(total, since), since };
 }
 
 function SourceRow({ s, onChange, data }: { s: Source; onChange: (s: Source) => void; data: DataApi }) {

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ADMIN_PASSWORD, problems, repoRoot, startBrowser, startTrek } from "./harness.mjs";
+import { ADMIN_PASSWORD, openPage, problems, repoRoot, startBrowser, startTrek } from "./harness.mjs";
 
 const SIZES = [
   { width: 1280, height: 800 },
@@ -50,12 +50,7 @@ async function api(pathname) {
 before(async () => {
   trek = await startTrek();
   browser = await startBrowser();
-  page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  page.setDefaultTimeout(10_000);
-  page.on("pageerror", (e) => assert.fail(`the page threw: ${e.message}`));
-  page.on("console", (m) => {
-    if (m.type() === "error" && /Content Security Policy|Refused to/i.test(m.text())) refused.push(m.text());
-  });
+  page = await openPage(browser, refused);
 });
 
 after(async () => {

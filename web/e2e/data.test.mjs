@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ADMIN_PASSWORD, problems, repoRoot, startBrowser, startTrek } from "./harness.mjs";
+import { ADMIN_PASSWORD, openPage, problems, repoRoot, startBrowser, startTrek } from "./harness.mjs";
 
 const forDocs = Boolean(process.env.SCREENSHOTS_DIR);
 const shots = forDocs ? path.resolve(repoRoot, process.env.SCREENSHOTS_DIR) : mkdtempSync(path.join(tmpdir(), "trek-e2e-data-shots-"));
@@ -58,12 +58,7 @@ const share = (x) => new Intl.NumberFormat("en", { style: "percent", minimumFrac
 before(async () => {
   trek = await startTrek({ gen: ["--customers", "2000", "--effects", "checkout-fails-on=android"] });
   browser = await startBrowser();
-  page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  page.setDefaultTimeout(15_000);
-  page.on("pageerror", (e) => assert.fail(`the page threw: ${e.message}`));
-  page.on("console", (m) => {
-    if (m.type() === "error" && /Content Security Policy|Refused to/i.test(m.text())) refused.push(m.text());
-  });
+  page = await openPage(browser, refused, 15_000);
 });
 
 after(async () => {

@@ -1,6 +1,7 @@
 // The end-to-end harness: a real trek server on a free port with a fresh
 // data directory, and Debian's Chromium driven by playwright-core with a
 // fresh profile. Both are torn down when the tests end.
+import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -90,6 +91,18 @@ export async function startBrowser() {
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+// openPage gives the browser's page, failing the test on any uncaught
+// page error and collecting Content-Security-Policy refusals in refused.
+export async function openPage(browser, refused, timeout = 10_000) {
+  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  page.setDefaultTimeout(timeout);
+  page.on("pageerror", (e) => assert.fail(`the page threw: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy|Refused to/i.test(m.text())) refused.push(m.text());
+  });
+  return page;
 }
 
 // problems lists what a person would notice on the page as it is now:

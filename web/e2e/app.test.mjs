@@ -6,24 +6,13 @@
 // 1920×1080.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { ADMIN_PASSWORD, openPage, problems, repoRoot, startBrowser, startTrek } from "./harness.mjs";
+import { ADMIN_PASSWORD, openPage, problems, screenshots, startBrowser, startTrek } from "./harness.mjs";
 
 const SIZES = [
   { width: 1280, height: 800 },
   { width: 1920, height: 1080 },
 ];
-// make web-screenshots sets SCREENSHOTS_DIR to docs/screenshots and keeps
-// the few the README shows; otherwise every screenshot goes to a temporary
-// directory, so a test run leaves the tree unchanged.
-const forDocs = Boolean(process.env.SCREENSHOTS_DIR);
-const shots = forDocs
-  ? path.resolve(repoRoot, process.env.SCREENSHOTS_DIR)
-  : mkdtempSync(path.join(tmpdir(), "trek-e2e-shots-"));
-mkdirSync(shots, { recursive: true });
-const DOC_SHOTS = new Set([
+const shots = screenshots("app", [
   "login-en-light-1280x800",
   "gallery-en-light-1280x800",
   "gallery-vi-dark-1920x1080",
@@ -32,10 +21,7 @@ const DOC_SHOTS = new Set([
   "map-en-light-1920x1080",
   "map-el-dark-1280x800",
 ]);
-async function screenshot(name) {
-  if (forDocs && !DOC_SHOTS.has(name)) return;
-  await page.screenshot({ path: path.join(shots, `${name}.png`) });
-}
+const screenshot = (name, opts) => shots.take(page, name, opts);
 
 let trek, browser, page;
 const refused = []; // what the Content-Security-Policy blocked
@@ -56,7 +42,7 @@ before(async () => {
 after(async () => {
   await browser?.stop();
   await trek?.stop();
-  console.log(`screenshots in ${shots}`);
+  console.log(`screenshots in ${shots.dir}`);
 });
 
 describe("the web app against a real server", { concurrency: false }, () => {

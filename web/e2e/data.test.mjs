@@ -7,16 +7,9 @@
 // email, and create a source.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { ADMIN_PASSWORD, openPage, problems, repoRoot, startBrowser, startTrek } from "./harness.mjs";
+import { ADMIN_PASSWORD, openPage, problems, screenshots, startBrowser, startTrek } from "./harness.mjs";
 
-const forDocs = Boolean(process.env.SCREENSHOTS_DIR);
-const shots = forDocs ? path.resolve(repoRoot, process.env.SCREENSHOTS_DIR) : mkdtempSync(path.join(tmpdir(), "trek-e2e-data-shots-"));
-mkdirSync(shots, { recursive: true });
-// make web-screenshots keeps the few the README shows in docs/screenshots.
-const DOC_SHOTS = new Set([
+const shots = screenshots("data", [
   "binding-en-light-1280x800",
   "overlay-en-light-1920x1080",
   "overlay-vi-dark-1920x1080",
@@ -27,12 +20,7 @@ const DOC_SHOTS = new Set([
   "customer-en-light-1280x800",
   "sources-en-light-1280x800",
 ]);
-async function screenshot(name, { fullPage = false } = {}) {
-  if (forDocs && !DOC_SHOTS.has(name)) return;
-  // No focus ring or caret in the pictures.
-  await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
-  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
-}
+const screenshot = (name, opts) => shots.take(page, name, opts);
 
 let trek, browser, page;
 const refused = [];
@@ -64,7 +52,7 @@ before(async () => {
 after(async () => {
   await browser?.stop();
   await trek?.stop();
-  console.log(`screenshots in ${shots}`);
+  console.log(`screenshots in ${shots.dir}`);
 });
 
 describe("the data features against a real server with data", { concurrency: false }, () => {

@@ -6,25 +6,17 @@
 // cleanly in every language, light and dark, at both sizes.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { ADMIN_PASSWORD, openPage, problems, repoRoot, startBrowser, startTrek } from "./harness.mjs";
+import { readFileSync } from "node:fs";
+import { ADMIN_PASSWORD, openPage, problems, screenshots, startBrowser, startTrek } from "./harness.mjs";
 
-const forDocs = Boolean(process.env.SCREENSHOTS_DIR);
-const shots = forDocs ? path.resolve(repoRoot, process.env.SCREENSHOTS_DIR) : mkdtempSync(path.join(tmpdir(), "trek-e2e-editor-shots-"));
-mkdirSync(shots, { recursive: true });
-const DOC_SHOTS = new Set([
+const shots = screenshots("editor", [
   "editor-en-light-1280x800",
   "editor-curve-en-light-1920x1080",
   "editor-vi-dark-1920x1080",
   "editor-history-en-light-1920x1080",
   "editor-present-el-light-1280x800",
 ]);
-async function screenshot(name) {
-  if (forDocs && !DOC_SHOTS.has(name)) return;
-  await page.screenshot({ path: path.join(shots, `${name}.png`) });
-}
+const screenshot = (name, opts) => shots.take(page, name, opts);
 
 let trek, browser, page;
 const refused = [];
@@ -70,7 +62,7 @@ before(async () => {
 after(async () => {
   await browser?.stop();
   await trek?.stop();
-  console.log(`screenshots in ${shots}`);
+  console.log(`screenshots in ${shots.dir}`);
 });
 
 describe("the map editor against a real server", { concurrency: false }, () => {

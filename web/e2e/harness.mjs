@@ -3,7 +3,7 @@
 // fresh profile. Both are torn down when the tests end.
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -89,6 +89,26 @@ export async function startBrowser() {
     async stop() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+// screenshots decides where a test file's screenshots go: with
+// SCREENSHOTS_DIR set (make web-screenshots) the ones named in docShots go
+// there and the rest are skipped; otherwise every one goes to a temporary
+// directory, so a test run leaves the tree unchanged. take saves one,
+// without a focus ring or caret in the picture.
+export function screenshots(prefix, docShots) {
+  const forDocs = Boolean(process.env.SCREENSHOTS_DIR);
+  const dir = forDocs ? path.resolve(repoRoot, process.env.SCREENSHOTS_DIR) : mkdtempSync(path.join(tmpdir(), `trek-e2e-${prefix}-shots-`));
+  mkdirSync(dir, { recursive: true });
+  const keep = new Set(docShots);
+  return {
+    dir,
+    async take(page, name, { fullPage = false } = {}) {
+      if (forDocs && !keep.has(name)) return;
+      await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+      await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage });
     },
   };
 }

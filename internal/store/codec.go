@@ -679,8 +679,8 @@ func uvarintLen(v uint64) int {
 }
 
 // recordEvents walks a log record, calling fn with each event's sequence
-// number and encoded bytes (a sub-slice of rec).
-func recordEvents(rec []byte, fn func(seq uint64, ev []byte) error) error {
+// number, its offset in rec and its encoded bytes (rec[off:off+len(ev)]).
+func recordEvents(rec []byte, fn func(seq uint64, off int, ev []byte) error) error {
 	if len(rec) < 2 {
 		return fmt.Errorf("%w: record of %d bytes", errCorrupt, len(rec))
 	}
@@ -704,7 +704,7 @@ func recordEvents(rec []byte, fn func(seq uint64, ev []byte) error) error {
 		if d.err != nil {
 			return d.err
 		}
-		if err := fn(first+i, ev); err != nil {
+		if err := fn(first+i, len(rec)-len(d.b)-len(ev), ev); err != nil {
 			return err
 		}
 	}

@@ -72,7 +72,7 @@ func TestTheLogRecordEncodingIsStable(t *testing.T) {
 	}
 	// The offsets frame each event, and each decodes back.
 	i := 0
-	err = recordEvents(got, func(seq uint64, ev []byte) error {
+	err = recordEvents(got, func(seq uint64, _ int, ev []byte) error {
 		if seq != 41+uint64(i) {
 			t.Errorf("event %d has sequence number %d", i, seq)
 		}

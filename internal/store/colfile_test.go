@@ -365,7 +365,7 @@ func FuzzDecodeLogRecord(f *testing.F) {
 			return
 		}
 		for _, e := range entries {
-			if _, _, err := decodeEvent(e.data); err != nil && !errors.Is(err, errCorrupt) {
+			if _, _, err := decodeEvent(b[e.off:e.end]); err != nil && !errors.Is(err, errCorrupt) {
 				t.Fatalf("decode error %v is not a corruption", err)
 			}
 		}

@@ -7,16 +7,24 @@ import (
 	"sync"
 )
 
-// headEntry is one event in the head: its place in the order and its
-// encoding, a sub-slice of the log record it arrived in. Keeping records
+// headEntry is one event in the head: its place in the order and where
+// its encoding lies in the log record it arrived in. Keeping records
 // instead of decoded events makes the head several times smaller; events
-// are decoded only when a query reads them.
+// are decoded only when a query reads them. The entry names its record by
+// index instead of holding a slice of it, so that entries hold no
+// pointers: the garbage collector then scans one pointer per record, not
+// one per event, and its mark phase stays short while the head holds a
+// million events.
 type headEntry struct {
-	ms   int64
-	sub  int32
-	seq  uint64
-	data []byte
+	ms       int64
+	seq      uint64
+	sub      int32
+	rec      uint32 // index in the head's recs
+	off, end uint32 // the event in the record
 }
+
+// bytes is the entry's encoded event.
+func (e *headEntry) bytes(recs [][]byte) []byte { return recs[e.rec][e.off:e.end] }
 
 func compareEntries(a, b headEntry) int {
 	if c := cmp.Compare(a.ms, b.ms); c != 0 {
@@ -33,6 +41,9 @@ func compareEntries(a, b headEntry) int {
 // head; a frozen head (being folded) is immutable.
 type head struct {
 	byKey map[uint64][]headEntry
+	// recs are the log records the entries lie in; they are only ever
+	// appended to, so a view may keep a shorter copy of the slice.
+	recs  [][]byte
 	n     int
 	bytes int64
 
@@ -50,13 +61,13 @@ func newHead() *head { return &head{byKey: make(map[uint64][]headEntry)} }
 // parseRecord indexes the events of a log record, without changing the
 // head, so that a bad record is refused whole.
 func parseRecord(rec []byte) (keys []uint64, entries []headEntry, maxSeq uint64, err error) {
-	err = recordEvents(rec, func(seq uint64, ev []byte) error {
+	err = recordEvents(rec, func(seq uint64, off int, ev []byte) error {
 		key, ms, sub, err := eventHeader(ev)
 		if err != nil {
 			return err
 		}
 		keys = append(keys, key)
-		entries = append(entries, headEntry{ms: ms, sub: int32(sub), seq: seq, data: ev})
+		entries = append(entries, headEntry{ms: ms, sub: int32(sub), seq: seq, off: uint32(off), end: uint32(off + len(ev))})
 		maxSeq = max(maxSeq, seq)
 		return nil
 	})
@@ -66,12 +77,17 @@ func parseRecord(rec []byte) (keys []uint64, entries []headEntry, maxSeq uint64,
 	return keys, entries, maxSeq, nil
 }
 
-func (h *head) insert(keys []uint64, entries []headEntry, recBytes int) {
+// insert adds the entries of rec, each under its key.
+func (h *head) insert(rec []byte, keys []uint64, entries []headEntry) {
+	ri := uint32(len(h.recs))
+	h.recs = append(h.recs, rec)
 	for i, k := range keys {
-		h.byKey[k] = append(h.byKey[k], entries[i])
+		e := entries[i]
+		e.rec = ri
+		h.byKey[k] = append(h.byKey[k], e)
 	}
 	h.n += len(entries)
-	h.bytes += int64(recBytes) + int64(len(entries))*48
+	h.bytes += int64(len(rec)) + int64(len(entries))*32
 }
 
 // sortedFrozen returns a frozen head's keys in order, each key's events
@@ -94,6 +110,7 @@ func (h *head) sortedFrozen() []headKey {
 // headSource reads a head view's events in (key, time, arrival) order.
 type headSource struct {
 	keys    []headKey
+	recs    [][]byte
 	ki      int
 	es      []headEntry
 	ei      int
@@ -105,8 +122,8 @@ type headSource struct {
 	scratch []headEntry
 }
 
-func newHeadSource(keys []headKey, sorted bool, skip func(uint64) bool) *headSource {
-	return &headSource{keys: keys, ki: -1, sorted: sorted, skip: skip, fields: AllFields}
+func newHeadSource(keys []headKey, recs [][]byte, sorted bool, skip func(uint64) bool) *headSource {
+	return &headSource{keys: keys, recs: recs, ki: -1, sorted: sorted, skip: skip, fields: AllFields}
 }
 
 func (s *headSource) next() (bool, error) {
@@ -130,10 +147,10 @@ func (s *headSource) next() (bool, error) {
 	e := s.es[s.ei]
 	s.ei++
 	if s.raw {
-		s.r = row{sk: sortKey{key: s.keys[s.ki].key, ms: e.ms, sub: int64(e.sub), seq: e.seq, valid: true}, raw: e.data}
+		s.r = row{sk: sortKey{key: s.keys[s.ki].key, ms: e.ms, sub: int64(e.sub), seq: e.seq, valid: true}, raw: e.bytes(s.recs)}
 		return true, nil
 	}
-	key, ev, err := decodeEventFields(e.data, s.fields)
+	key, ev, err := decodeEventFields(e.bytes(s.recs), s.fields)
 	if err != nil {
 		return false, fmt.Errorf("decode head event: %w", err)
 	}

@@ -17,12 +17,16 @@ type snapshot struct {
 	files  []*colFile
 	frozen []*head
 	active []headKey
-	hidden map[uint64]bool
+	// activeRecs are the active head's records when the snapshot was
+	// taken.
+	activeRecs [][]byte
+	hidden     map[uint64]bool
 }
 
 func (s *Store) snapshot(only *uint64) *snapshot {
 	s.mu.Lock()
-	snap := &snapshot{files: slices.Clone(s.files), frozen: slices.Clone(s.frozen), hidden: s.hidden}
+	snap := &snapshot{files: slices.Clone(s.files), frozen: slices.Clone(s.frozen), hidden: s.hidden,
+		activeRecs: s.head.recs[:len(s.head.recs):len(s.head.recs)]}
 	for _, f := range snap.files {
 		f.refs.Add(1)
 	}
@@ -65,12 +69,12 @@ func (snap *snapshot) sourcesFields(fields Fields) []source {
 		srcs = append(srcs, newFileSource(f, fields.columns(), skip))
 	}
 	for _, h := range snap.frozen {
-		hs := newHeadSource(h.sortedFrozen(), true, skip)
+		hs := newHeadSource(h.sortedFrozen(), h.recs, true, skip)
 		hs.fields = fields
 		srcs = append(srcs, hs)
 	}
 	if len(snap.active) > 0 {
-		hs := newHeadSource(snap.active, false, nil)
+		hs := newHeadSource(snap.active, snap.activeRecs, false, nil)
 		hs.fields = fields
 		srcs = append(srcs, hs)
 	}
@@ -189,11 +193,11 @@ func (s *Store) Events(ctx context.Context, key uint64) ([]event.Event, error) {
 		keys := h.sortedFrozen()
 		i, ok := slices.BinarySearchFunc(keys, key, func(hk headKey, k uint64) int { return cmp.Compare(hk.key, k) })
 		if ok {
-			srcs = append(srcs, newHeadSource(keys[i:i+1], true, nil))
+			srcs = append(srcs, newHeadSource(keys[i:i+1], h.recs, true, nil))
 		}
 	}
 	if len(snap.active) > 0 {
-		srcs = append(srcs, newHeadSource(snap.active, false, nil))
+		srcs = append(srcs, newHeadSource(snap.active, snap.activeRecs, false, nil))
 	}
 	m, err := newMerger(srcs)
 	if err != nil {
@@ -246,12 +250,12 @@ func (s *Store) Messages(ctx context.Context, since time.Time, fn func(sourceID,
 		srcs = append(srcs, fs)
 	}
 	for _, h := range snap.frozen {
-		hs := newHeadSource(h.sortedFrozen(), true, skip)
+		hs := newHeadSource(h.sortedFrozen(), h.recs, true, skip)
 		hs.fields = FieldMessage
 		srcs = append(srcs, hs)
 	}
 	if len(snap.active) > 0 {
-		hs := newHeadSource(snap.active, true, nil)
+		hs := newHeadSource(snap.active, snap.activeRecs, true, nil)
 		hs.fields = FieldMessage
 		srcs = append(srcs, hs)
 	}

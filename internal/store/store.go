@@ -214,7 +214,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		if err != nil {
 			return fmt.Errorf("log record %d: %w", lsn, err)
 		}
-		s.head.insert(keys, entries, len(rec))
+		s.head.insert(rec, keys, entries)
 		if len(entries) > 0 && maxSeq >= s.nextSeq.Load() {
 			s.nextSeq.Store(maxSeq + 1)
 		}
@@ -308,10 +308,10 @@ func (s *Store) Append(ctx context.Context, recs []Record) error {
 	for i := range recs {
 		ms, sub := splitTime(recs[i].Event.Timestamp)
 		keys[i] = recs[i].Key
-		entries[i] = headEntry{ms: ms, sub: int32(sub), seq: first + uint64(i), data: rec[offs[i][0]:offs[i][1]]}
+		entries[i] = headEntry{ms: ms, sub: int32(sub), seq: first + uint64(i), off: uint32(offs[i][0]), end: uint32(offs[i][1])}
 	}
 	s.mu.Lock()
-	s.head.insert(keys, entries, len(rec))
+	s.head.insert(rec, keys, entries)
 	s.appends++
 	s.endLSN = max(s.endLSN, lsn+1)
 	full := s.head.n >= s.opts.HeadEvents && !s.folding && !s.opts.Now().Before(s.retryAt)
@@ -489,7 +489,7 @@ func (s *Store) checkpoint(ctx context.Context, erase map[uint64]bool) (removed 
 	if len(frozen) > 0 {
 		srcs := make([]source, 0, len(frozen))
 		for _, h := range frozen {
-			hs := newHeadSource(h.sortedFrozen(), true, nil)
+			hs := newHeadSource(h.sortedFrozen(), h.recs, true, nil)
 			hs.raw = true
 			srcs = append(srcs, hs)
 			for k, es := range h.byKey {

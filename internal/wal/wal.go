@@ -68,6 +68,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -349,28 +350,41 @@ func (l *Log) withdraw(req *request) {
 // any later directory fsync, such as a roll's, makes their removal
 // durable).
 func (l *Log) TruncateBefore(lsn uint64) error {
+	// The segments are taken off the list under the lock, and removed
+	// and the directory fsynced outside it: deleting 64 MiB files and
+	// syncing a directory can take a few hundred milliseconds, and
+	// appends, which need the lock to queue, would wait all that time.
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.closed {
+		l.mu.Unlock()
 		return ErrClosed
 	}
 	if !l.ready {
+		l.mu.Unlock()
 		return fault.New(fault.Internal, "write-ahead log used before Replay")
 	}
-	removed := 0
-	// Oldest first, so that a failure part-way leaves a log without holes.
-	for removed < len(l.segs)-1 && l.segs[removed].end <= lsn {
-		p := filepath.Join(l.dir, l.segs[removed].name)
-		if err := l.fs.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			l.segs = l.segs[removed:]
-			return fmt.Errorf("truncate wal: remove %s: %w", p, err)
-		}
-		removed++
+	n := 0
+	for n < len(l.segs)-1 && l.segs[n].end <= lsn {
+		n++
 	}
-	if removed == 0 {
+	old := l.segs[:n:n]
+	l.segs = append([]*segment(nil), l.segs[n:]...)
+	l.mu.Unlock()
+	if n == 0 {
 		return nil
 	}
-	l.segs = append([]*segment(nil), l.segs[removed:]...)
+	// Oldest first, so that a failure part-way leaves a log without holes.
+	for i, seg := range old {
+		p := filepath.Join(l.dir, seg.name)
+		if err := l.fs.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			// The segments still on disk go back on the list, so that a
+			// later call removes them.
+			l.mu.Lock()
+			l.segs = append(slices.Clip(old[i:]), l.segs...)
+			l.mu.Unlock()
+			return fmt.Errorf("truncate wal: remove %s: %w", p, err)
+		}
+	}
 	// Not syncing would only let the removed segments come back after a
 	// crash, to be skipped again by the caller; but a log that looks as
 	// its owner left it is easier to reason about.

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
@@ -106,5 +107,61 @@ func TestAnImportedHistoryIsDeduplicated(t *testing.T) {
 	}
 	if res.Accepted != 2 || res.Duplicates != 1 || res2.Accepted != 0 || res2.Duplicates != 1 {
 		t.Errorf("first batch %+v, second %+v; want 2 accepted and 1 duplicate, then 1 duplicate", res, res2)
+	}
+}
+
+// TestExpiredMessageIDsAreForgottenAStepAtATime: once the window has
+// passed, the ids it held leave the index over the next groups, a bounded
+// number per group, so that no group waits for a sweep of millions of ids.
+func TestExpiredMessageIDsAreForgottenAStepAtATime(t *testing.T) {
+	ctx := context.Background()
+	m, src := sqlitetest.Workspace(t, "web", "web")
+	const window = time.Hour
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	p, err := Open(Config{Dir: t.TempDir(), DedupWindow: window, Now: clock, Logger: slog.New(slog.DiscardHandler)}, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	send := func(prefix string, n int) {
+		t.Helper()
+		var b event.Batch
+		for i := range n {
+			b.Events = append(b.Events, event.Event{Type: event.Track, Event: "E", UserID: "u",
+				MessageID: fmt.Sprintf("%s-%d", prefix, i), SourceID: src.ID, Timestamp: clock()})
+		}
+		res, err := p.Collect(ctx, src, b)
+		if err != nil || res.Accepted != n {
+			t.Fatalf("collect %s: %+v, %v", prefix, res, err)
+		}
+	}
+	old := 3*pruneStep + 100
+	for i := range old / 1000 {
+		send(fmt.Sprintf("old%d", i), 1000)
+	}
+	send("old-rest", old%1000)
+	sp, err := p.space(ctx, src.WorkspaceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Collect has answered, so the writer is idle: reading the index
+	// here races with nothing.
+	if len(sp.seen) != old {
+		t.Fatalf("the index holds %d ids, want the %d sent", len(sp.seen), old)
+	}
+	mu.Lock()
+	now = now.Add(window + pruneEvery + time.Minute)
+	mu.Unlock()
+	send("new0", 1)
+	if n := len(sp.seen); n < old-pruneStep {
+		t.Fatalf("one group forgot %d ids; a group may forget at most %d", old+1-n, pruneStep)
+	}
+	for i := 1; i <= 4; i++ {
+		send(fmt.Sprintf("new%d", i), 1)
+	}
+	if n := len(sp.seen); n != 5 {
+		t.Fatalf("after the sweep the index holds %d ids, want the 5 new ones", n)
 	}
 }

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"iter"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -98,6 +101,8 @@ type space struct {
 	// Owned by the writer goroutine.
 	seen       map[seenKey]int64 // arrival, Unix nanoseconds: no pointers
 	lastPrune  time.Time
+	pruning    *pruneSweep
+	recsBuf    []store.Record
 	sinceSnap  int
 	lastIDLSN  uint64
 	changesBuf []byte
@@ -341,7 +346,14 @@ func (sp *space) process(group []*request) {
 	for _, r := range collect {
 		n += len(r.batch.Events)
 	}
-	recs := make([]store.Record, 0, n)
+	// The group's records reuse one slice: the store copies each event
+	// into its log record, and a fresh slice per group (2.4 MB for an
+	// import's 8,192 events) is memory the allocator must clear.
+	recs := slices.Grow(sp.recsBuf[:0], n)
+	defer func() {
+		clear(recs) // drop the events' maps and strings
+		sp.recsBuf = recs[:0]
+	}()
 	var quarantine []meta.QuarantineItem
 	// The group's messageIds go into the dedup index as they are met, so
 	// that a repeat within the group is caught by the same lookup; if the
@@ -527,15 +539,43 @@ func (sp *space) snapshot(seal ...bool) error {
 	return sp.idlog.TruncateBefore(sp.lastIDLSN + 1)
 }
 
-// prune forgets messageIds older than the dedup window, now and then.
+// pruneEvery is how often a sweep of the dedup index starts, and
+// pruneStep how many ids each group looks at while one runs: a sweep
+// spread over many groups never holds up a group for long, however many
+// ids the window holds (millions, for a busy workspace).
+const (
+	pruneEvery = time.Minute
+	pruneStep  = 16384
+)
+
+// pruneSweep is a sweep of the dedup index in progress.
+type pruneSweep struct {
+	next func() (seenKey, int64, bool)
+	stop func()
+	cut  int64 // ids that arrived before this are forgotten
+}
+
+// prune forgets messageIds older than the dedup window, a step at a time.
+// Ids added while a sweep runs may or may not be visited (as for any
+// range over a map); they are young, and the next sweep finds them.
 func (sp *space) prune(now time.Time) {
-	if now.Sub(sp.lastPrune) < time.Minute {
-		return
+	if sp.pruning == nil {
+		if now.Sub(sp.lastPrune) < pruneEvery {
+			return
+		}
+		sp.lastPrune = now
+		next, stop := iter.Pull2(maps.All(sp.seen))
+		sp.pruning = &pruneSweep{next: next, stop: stop, cut: now.Add(-sp.p.cfg.DedupWindow).UnixNano()}
 	}
-	sp.lastPrune = now
-	cut := now.Add(-sp.p.cfg.DedupWindow).UnixNano()
-	for k, at := range sp.seen {
-		if at < cut {
+	pr := sp.pruning
+	for range pruneStep {
+		k, at, ok := pr.next()
+		if !ok {
+			pr.stop()
+			sp.pruning = nil
+			return
+		}
+		if at < pr.cut {
 			delete(sp.seen, k)
 		}
 	}
@@ -544,6 +584,10 @@ func (sp *space) prune(now time.Time) {
 func (sp *space) close() error {
 	close(sp.stop)
 	<-sp.done
+	if sp.pruning != nil {
+		sp.pruning.stop()
+		sp.pruning = nil
+	}
 	var errs []error
 	// A stale graph is ahead of the disk: snapshotting it would make
 	// durable what was never acknowledged.

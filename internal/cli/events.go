@@ -92,6 +92,7 @@ func openOffline(ctx context.Context, dir string, pf pipelineFlags) (*offline, e
 		d.Close()
 		return nil, err
 	}
+	cfg.FirstFold = ingest.BulkFirstFold
 	p, err := ingest.Open(cfg, m)
 	if err != nil {
 		m.Close()

@@ -67,7 +67,7 @@ func benchDatasetsDir(b *testing.B) string {
 }
 
 // benchPipeline opens a pipeline in a fresh directory with the import's
-// sync policy, and a source to import into. The caller closes it before
+// sync policy and folds, and a source to import into. The caller closes it before
 // the next iteration, so that one import's memory and files do not weigh
 // on the next.
 func benchPipeline(b *testing.B) (p *Pipeline, src meta.Source, dir string, done func()) {
@@ -89,7 +89,7 @@ func benchPipeline(b *testing.B) (p *Pipeline, src meta.Source, dir string, done
 	if err != nil {
 		b.Fatal(err)
 	}
-	p, err = Open(Config{Dir: filepath.Join(dir, "events"), Sync: wal.SyncNever, Logger: slog.New(slog.DiscardHandler)}, m)
+	p, err = Open(Config{Dir: filepath.Join(dir, "events"), Sync: wal.SyncNever, FirstFold: BulkFirstFold, Logger: slog.New(slog.DiscardHandler)}, m)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -55,6 +55,13 @@ type Options struct {
 	// into a column file (default 1<<20). Appends wait while the head is
 	// at twice this and a fold is still running.
 	HeadEvents int
+	// FirstFold, if set below HeadEvents, is the size of the first
+	// background fold; each later one doubles it up to HeadEvents. A bulk
+	// import sets it so that column files are written while it still
+	// reads, on the core the reader leaves, instead of all at its end;
+	// the folds grow so that a long import does not leave many small
+	// files to compact.
+	FirstFold int
 	// FS is the file system of the write-ahead log (default: the real
 	// one). Tests pass a *wal.FaultFS to fail writes and fsyncs; column
 	// files and the manifest always live on the real one.
@@ -124,7 +131,10 @@ type Store struct {
 	bg       context.Context
 	bgCancel context.CancelFunc
 	retryAt  time.Time
-	keys     keysCache
+	// foldAt is the head size that starts the next background fold:
+	// Options.FirstFold, doubling up to HeadEvents.
+	foldAt int
+	keys   keysCache
 	// appends and erasures count what changed the store's contents, for
 	// readers that cache what they derived from it (see Generation).
 	appends, erasures uint64 // guarded by mu
@@ -155,6 +165,9 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if opts.HeadEvents <= 0 {
 		opts.HeadEvents = DefaultHeadEvents
 	}
+	if opts.FirstFold <= 0 || opts.FirstFold > opts.HeadEvents {
+		opts.FirstFold = opts.HeadEvents
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -172,7 +185,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open event store %s: %w", dir, err)
 	}
 	s := &Store{dir: dir, opts: opts, log: opts.Logger, head: newHead(),
-		endLSN: m.WALLSN, cpLSN: m.WALLSN, nextFile: m.NextFile}
+		endLSN: m.WALLSN, cpLSN: m.WALLSN, nextFile: m.NextFile, foldAt: opts.FirstFold}
 	s.nextSeq.Store(m.NextSeq)
 	s.bg, s.bgCancel = context.WithCancel(context.Background())
 	for _, fi := range m.Files {
@@ -229,7 +242,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	}
 	s.log.Info("event store open", "dir", dir, "columnFiles", len(s.files),
 		"replayedRecords", replayed, "headEvents", s.head.n)
-	if s.head.n >= opts.HeadEvents {
+	if s.head.n >= s.foldAt {
 		s.startFold()
 	}
 	return s, nil
@@ -314,7 +327,7 @@ func (s *Store) Append(ctx context.Context, recs []Record) error {
 	s.head.insert(rec, keys, entries)
 	s.appends++
 	s.endLSN = max(s.endLSN, lsn+1)
-	full := s.head.n >= s.opts.HeadEvents && !s.folding && !s.opts.Now().Before(s.retryAt)
+	full := s.head.n >= s.foldAt && !s.folding && !s.opts.Now().Before(s.retryAt)
 	s.mu.Unlock()
 	if full {
 		s.startFold()
@@ -352,6 +365,7 @@ func (s *Store) startFold() {
 	}
 	s.folding = true
 	s.foldDone = make(chan struct{})
+	s.foldAt = min(2*s.foldAt, s.opts.HeadEvents)
 	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {

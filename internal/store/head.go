@@ -20,7 +20,7 @@ type headEntry struct {
 	seq      uint64
 	sub      int32
 	rec      uint32 // index in the head's recs
-	off, end uint32 // the event in the record
+	off, end uint32 // the event in the record (at most wal.MaxRecordBytes)
 }
 
 // bytes is the entry's encoded event.

@@ -297,6 +297,10 @@ func (sp *space) run() {
 		for _, r := range group {
 			close(r.done)
 		}
+		// Until the next request the group would keep the last batches'
+		// events alive (an import's 8,192 events with their maps, tens
+		// of MB).
+		clear(group)
 	}
 }
 

@@ -44,7 +44,31 @@ type jsonDecoder struct {
 	// whether it had escapes (then its bytes are in scratch).
 	strStart   int
 	strEscaped bool
+	// objs, when set, shares objects between events: see cachedObject.
+	objs *objectCache
 }
+
+// objectCache maps the text of an object already decoded, and the depth
+// it was met at, to its map and whether it broke a value rule. In an
+// export, each device's library, os, screen and often its whole context
+// repeat event after event; sharing the map skips building it again.
+// Maps in events may be shared (see importer.Sink); nothing downstream
+// changes them.
+type objectCache struct {
+	m map[string]cachedObject
+}
+
+type cachedObject struct {
+	m   map[string]any
+	bad bool
+}
+
+// Objects longer than cacheObjectMax are not shared: long ones rarely
+// repeat, and the cache holds their text.
+const (
+	cacheObjectMax = 512
+	cacheObjects   = 4096
+)
 
 // jsonError is a syntax or content error at a byte offset of the text.
 type jsonError struct {
@@ -208,6 +232,46 @@ func (d *jsonDecoder) literal(s string) error {
 }
 
 func (d *jsonDecoder) object() (map[string]any, error) {
+	if d.objs == nil || d.depth > 1 {
+		return d.buildObject()
+	}
+	// The text is scanned first to find its end, then looked up; only on
+	// a miss is it decoded.
+	start, depth := d.pos, d.depth
+	if err := d.skip(); err != nil {
+		// Decoded, so that the error is the one the decoder gives (a
+		// failed skip may leave depth raised).
+		d.pos, d.depth = start, depth
+		return d.buildObject()
+	}
+	raw := d.data[start:d.pos]
+	if len(raw) > cacheObjectMax {
+		d.pos = start
+		return d.buildObject()
+	}
+	var key [cacheObjectMax + 1]byte
+	key[0] = byte(d.depth)
+	k := key[:1+copy(key[1:], raw)]
+	if c, ok := d.objs.m[string(k)]; ok {
+		d.bad = d.bad || c.bad
+		return c.m, nil
+	}
+	d.pos = start
+	bad := d.bad
+	d.bad = false
+	m, err := d.buildObject()
+	if err != nil {
+		return nil, err
+	}
+	if len(d.objs.m) >= cacheObjects {
+		clear(d.objs.m)
+	}
+	d.objs.m[string(k)] = cachedObject{m: m, bad: d.bad}
+	d.bad = d.bad || bad
+	return m, nil
+}
+
+func (d *jsonDecoder) buildObject() (map[string]any, error) {
 	if d.depth++; d.depth > d.maxDepth {
 		return nil, d.fail("nesting deeper than %d", d.maxDepth)
 	}

@@ -73,6 +73,7 @@ func (ru *run) ndjson(r io.Reader, workers int) error {
 	for range workers {
 		p := &ndjsonParser{run: ru, in: newInterner(), ids: idHasher{source: ru.opt.SourceID}}
 		p.dec.in, p.dec.lim = p.in, &p.lim
+		p.dec.objs = &objectCache{m: map[string]cachedObject{}}
 		go func() {
 			for b := range work {
 				for i := range b.lines {

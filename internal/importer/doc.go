@@ -108,7 +108,7 @@
 // context object (or an object directly inside one) whose text was already
 // read is not decoded again: the events share its map, read-only. In an
 // export a device's library, os and screen, often its whole context, repeat
-// line after line; sharing made the reader a third cheaper on trek gen's
+// line after line; sharing made the reader about 30 % cheaper on trek gen's
 // data.
 //
 // # Compressed input

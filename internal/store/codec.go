@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/trekhq/trek/internal/event"
 )
@@ -402,14 +403,6 @@ func (d *decoder) object(depth int) map[string]any {
 	return m
 }
 
-// appendMap encodes one of an event's maps: nil as null, else an object.
-func appendMap(b []byte, m map[string]any) ([]byte, error) {
-	if m == nil {
-		return append(b, tagNull), nil
-	}
-	return appendObject(b, m, 0)
-}
-
 func (d *decoder) mapValue() map[string]any {
 	switch d.byte() {
 	case tagNull:
@@ -425,7 +418,7 @@ func (d *decoder) mapValue() map[string]any {
 // and the time come first, so that the head can order events without
 // decoding the rest. omitContext is a key of the context left out (see
 // Options.OmitContext).
-func appendEvent(b []byte, key uint64, e *event.Event, omitContext string) ([]byte, error) {
+func appendEvent(b []byte, key uint64, e *event.Event, omitContext string, mm *mapMemo) ([]byte, error) {
 	b = appendUvarint(b, key)
 	ms, sub := splitTime(e.Timestamp)
 	b = appendVarint(b, ms)
@@ -438,16 +431,69 @@ func appendEvent(b []byte, key uint64, e *event.Event, omitContext string) ([]by
 		b = appendString(b, s)
 	}
 	var err error
-	if b, err = appendMap(b, e.Properties); err != nil {
+	if b, err = mm.appendMap(b, memoProperties, e.Properties, ""); err != nil {
 		return b, err
 	}
-	if b, err = appendMap(b, e.Traits); err != nil {
+	if b, err = mm.appendMap(b, memoTraits, e.Traits, ""); err != nil {
 		return b, err
 	}
-	if e.Context == nil {
+	return mm.appendMap(b, memoContext, e.Context, omitContext)
+}
+
+// mapMemo remembers, for each of an event's three maps, the map last
+// encoded into the record being built and where its encoding lies, so
+// that the next event holding the same map copies those bytes instead of
+// walking and sorting the map again. Importers share maps between events
+// (an XES trace's context, an NDJSON device's repeated context), so
+// consecutive events often hold the very same map. Same map means same
+// bytes: nothing may change an event's maps while Append encodes them,
+// as for any concurrent read of a map. A nil *mapMemo remembers nothing.
+type mapMemo struct {
+	ptr        [3]unsafe.Pointer
+	start, end [3]int
+	fresh      [3]bool // encoded in the current event: may still move
+}
+
+const (
+	memoProperties = iota
+	memoTraits
+	memoContext
+)
+
+// mapPointer is m's identity: a map value is a pointer to its table.
+func mapPointer(m map[string]any) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&m)) }
+
+// appendMap encodes m, nil as null, leaving out the key omit.
+func (mm *mapMemo) appendMap(b []byte, f int, m map[string]any, omit string) ([]byte, error) {
+	if m == nil {
 		return append(b, tagNull), nil
 	}
-	return appendObjectExcept(b, e.Context, 0, omitContext)
+	if mm == nil {
+		return appendObjectExcept(b, m, 0, omit)
+	}
+	p := mapPointer(m)
+	if mm.ptr[f] == p {
+		return append(b, b[mm.start[f]:mm.end[f]]...), nil
+	}
+	start := len(b)
+	b, err := appendObjectExcept(b, m, 0, omit)
+	if err != nil {
+		mm.ptr[f] = nil
+		return b, err
+	}
+	mm.ptr[f], mm.start[f], mm.end[f], mm.fresh[f] = p, start, len(b), true
+	return b, nil
+}
+
+// moved tells the memo that the current event's bytes moved by delta.
+func (mm *mapMemo) moved(delta int) {
+	for f := range mm.fresh {
+		if mm.fresh[f] {
+			mm.start[f] += delta
+			mm.end[f] += delta
+			mm.fresh[f] = false
+		}
+	}
 }
 
 // eventHeader reads the key and the time of an encoded event.
@@ -579,13 +625,14 @@ func appendRecordHeader(b []byte, firstSeq uint64, n int) []byte {
 // record, for the error.
 func appendEvents(b []byte, recs []Record, offs [][2]int, first int, omitContext string) ([]byte, error) {
 	var err error
+	var mm mapMemo
 	for i := range recs {
 		// Each event is encoded in place after room for a two-byte
 		// length (events of 128 B to 16 KiB, nearly all of them); the
 		// rare other one is moved once its length is known.
 		at := len(b)
 		b = append(b, 0, 0)
-		b, err = appendEvent(b, recs[i].Key, &recs[i].Event, omitContext)
+		b, err = appendEvent(b, recs[i].Key, &recs[i].Event, omitContext, &mm)
 		if err != nil {
 			return b, fmt.Errorf("event %d (messageId %q): %w", first+i, recs[i].Event.MessageID, err)
 		}
@@ -600,6 +647,7 @@ func appendEvents(b []byte, recs []Record, offs [][2]int, first int, omitContext
 			copy(b[at+w:], b[at+2:at+2+n])
 		}
 		binary.PutUvarint(b[at:], uint64(n))
+		mm.moved(w - 2)
 		offs[i] = [2]int{at + w, at + w + n}
 	}
 	return b, nil

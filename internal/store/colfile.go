@@ -469,7 +469,7 @@ func createColFile(path string) (*colWriter, error) {
 // add appends one event.
 func (w *colWriter) add(key, seq uint64, e *event.Event) error {
 	var err error
-	w.enc, err = appendEvent(w.enc[:0], key, e, "")
+	w.enc, err = appendEvent(w.enc[:0], key, e, "", nil)
 	if err != nil {
 		return fmt.Errorf("write column file %s: event %q: %w", w.path, e.MessageID, err)
 	}

@@ -65,7 +65,9 @@
 //     in RFC 3339 UTC. Nested attributes (XES 1.0 "nested-attributes",
 //     IEEE containers) are flattened with dots: an attribute "cost" with a
 //     child "currency" gives the properties "cost" and "cost.currency". A
-//     list becomes a []any of its items' values, in order.
+//     list becomes a []any of its items' values, in order. Events whose
+//     attributes read the same (text, numbers, booleans: no lists) share
+//     one Properties map, which sinks must treat as read-only.
 //   - Trace attributes other than concept:name are the customer's traits,
 //     sent as Segment does for a track call, in context.traits. All events of
 //     one trace share one Context map: sinks must treat it as read-only.

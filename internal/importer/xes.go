@@ -96,9 +96,75 @@ type xesEvent struct {
 	ts         time.Time
 	hasTime    bool
 	transition string
-	props      map[string]any
 	reason     string
 	unchecked  bool
+}
+
+// xesProp is an event attribute read, in the order read.
+type xesProp struct {
+	key string
+	v   any
+}
+
+// propMaps shares the property maps of events whose attributes are the
+// same: in a process log a few resources and transitions make up most
+// events' attributes, and a map per event was the reader's largest
+// allocation. Only attributes whose values are text, numbers or booleans
+// are shared; a list gets a map of its own.
+type propMaps struct {
+	m   map[string]map[string]any
+	key []byte
+}
+
+// propMapsMax bounds the maps kept; past it the cache starts over.
+const propMapsMax = 4096
+
+// get returns the map of props: a shared one for attributes met before.
+func (pm *propMaps) get(props []xesProp) map[string]any {
+	if len(props) == 0 {
+		return nil
+	}
+	k := pm.key[:0]
+	for _, p := range props {
+		var kind byte
+		var text string
+		switch v := p.v.(type) {
+		case string:
+			kind, text = 's', v
+		case json.Number:
+			kind, text = 'n', string(v)
+		case bool:
+			kind, text = 'f', ""
+			if v {
+				kind = 't'
+			}
+		default:
+			return buildProps(props)
+		}
+		k = binary.AppendUvarint(k, uint64(len(p.key)))
+		k = append(k, p.key...)
+		k = append(k, kind)
+		k = binary.AppendUvarint(k, uint64(len(text)))
+		k = append(k, text...)
+	}
+	pm.key = k
+	if m, ok := pm.m[string(k)]; ok {
+		return m
+	}
+	m := buildProps(props)
+	if pm.m == nil || len(pm.m) >= propMapsMax {
+		pm.m = make(map[string]map[string]any)
+	}
+	pm.m[string(k)] = m
+	return m
+}
+
+func buildProps(props []xesProp) map[string]any {
+	m := make(map[string]any, len(props))
+	for _, p := range props {
+		m[p.key] = p.v
+	}
+	return m
 }
 
 type xesReader struct {
@@ -111,6 +177,8 @@ type xesReader struct {
 	ev     xesEvent
 	scr    []byte
 	ok     fieldsMemo
+	props  []xesProp // the current event's attributes
+	shared propMaps
 }
 
 // fieldsMemo remembers which event names and which trace id have passed
@@ -293,6 +361,8 @@ func (xr *xesReader) beginEvent(orphan bool) {
 		}
 	}
 	xr.ev = xesEvent{line: s.lineAt(s.tokOff), orphan: orphan}
+	clear(xr.props) // drop the last event's values
+	xr.props = xr.props[:0]
 	s.mark = s.tokOff
 	xr.push(xesFrame{kind: fEvent, owner: oEvent})
 }
@@ -438,10 +508,7 @@ func isJSONNumber(b []byte) bool {
 func (xr *xesReader) set(o owner, key string, keyGood bool, v any) {
 	switch o {
 	case oEvent:
-		if xr.ev.props == nil {
-			xr.ev.props = make(map[string]any, 4)
-		}
-		xr.ev.props[key] = v
+		xr.props = append(xr.props, xesProp{key, v})
 		xr.ev.unchecked = xr.ev.unchecked || !keyGood
 	case oTrace:
 		if xr.tr.traits == nil {
@@ -503,6 +570,7 @@ func (xr *xesReader) finishEvent() error {
 		xr.scr = append(append(append(xr.scr[:0], name...), '+'), ev.transition...)
 		name = xr.in.bytes(xr.scr)
 	}
+	props := xr.shared.get(xr.props)
 	id := xr.ids.start()
 	id = appendPartString(id, xr.tr.id)
 	id = binary.AppendUvarint(id, uint64(index))
@@ -514,14 +582,14 @@ func (xr *xesReader) finishEvent() error {
 		Event:      name,
 		UserID:     xr.tr.id,
 		Channel:    xr.channel,
-		Properties: ev.props,
+		Properties: props,
 		Context:    xr.tr.ctx,
 		Timestamp:  ev.ts,
 		ReceivedAt: xr.now,
 		SourceID:   xr.opt.SourceID,
 	}
 	// Lists sit at depth 2 in properties and 3 in context.traits.
-	checked := !ev.unchecked && !xr.tr.unchecked && len(ev.props) <= xr.lim.MaxProperties && xr.lim.MaxDepth >= 3
+	checked := !ev.unchecked && !xr.tr.unchecked && len(props) <= xr.lim.MaxProperties && xr.lim.MaxDepth >= 3
 	if !checked || !tsPlain(ev.ts, xr.now, &xr.lim) || !xr.ok.passed(e.UserID, name) {
 		if reason := validate(&e, &xr.lim, checked); reason != "" {
 			return xr.reject(ev.line, reason, raw)

@@ -2,8 +2,10 @@ package importer_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -300,6 +302,53 @@ func TestXESFieldChecksAfterPassingEvents(t *testing.T) {
 	for i, w := range want {
 		if !strings.HasPrefix(reasons[i], w) {
 			t.Errorf("reject %d: %q, want it to start with %q", i, reasons[i], w)
+		}
+	}
+}
+
+// TestXESEventsWithTheSameAttributesShareTheirProperties: two events whose
+// attributes read the same share one read-only map; different values, a
+// different set of keys or a list give maps of their own, with the right
+// contents.
+func TestXESEventsWithTheSameAttributesShareTheirProperties(t *testing.T) {
+	ev := func(name, attrs string) string {
+		return `<event><string key="concept:name" value="` + name + `"/><date key="time:timestamp" value="2024-01-01T00:00:00Z"/>` + attrs + `</event>`
+	}
+	res := `<string key="org:resource" value="112"/><int key="n" value="3"/><boolean key="b" value="true"/>`
+	body := `<trace><string key="concept:name" value="c"/>` +
+		ev("A", res) + ev("B", res) +
+		ev("C", `<string key="org:resource" value="113"/><int key="n" value="3"/><boolean key="b" value="true"/>`) +
+		ev("D", `<string key="org:resource" value="112"/><int key="n" value="3"/>`) +
+		ev("E", `<list key="l"><values><int key="i" value="1"/></values></list>`) +
+		ev("F", `<list key="l"><values><int key="i" value="1"/></values></list>`) +
+		ev("G", "") + `</trace>`
+	evs, rej, err := readAll(t, xesReader(importer.XESOptions{}), xesDoc(body))
+	if err != nil || len(rej) != 0 || len(evs) != 7 {
+		t.Fatalf("%d events, rejects %v, %v", len(evs), rej, err)
+	}
+	same := func(a, b map[string]any) bool {
+		return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+	}
+	want := []map[string]any{
+		{"org:resource": "112", "n": json.Number("3"), "b": true},
+		{"org:resource": "112", "n": json.Number("3"), "b": true},
+		{"org:resource": "113", "n": json.Number("3"), "b": true},
+		{"org:resource": "112", "n": json.Number("3")},
+		{"l": []any{json.Number("1")}},
+		{"l": []any{json.Number("1")}},
+		nil,
+	}
+	for i, e := range evs {
+		if !reflect.DeepEqual(e.Properties, want[i]) {
+			t.Errorf("event %s: properties %#v, want %#v", e.Event, e.Properties, want[i])
+		}
+	}
+	if !same(evs[0].Properties, evs[1].Properties) {
+		t.Error("A and B have the same attributes but not the same map")
+	}
+	for _, pair := range [][2]int{{0, 2}, {0, 3}, {4, 5}} {
+		if same(evs[pair[0]].Properties, evs[pair[1]].Properties) {
+			t.Errorf("%s and %s share a map", evs[pair[0]].Event, evs[pair[1]].Event)
 		}
 	}
 }

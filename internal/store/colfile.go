@@ -140,9 +140,28 @@ func zstdDecoder() *zstd.Decoder {
 type fileDict struct {
 	idx  map[string]uint32
 	list []string
+	last lastValue
+}
+
+// lastValue remembers a dictionary's last value and its index: runs of
+// the same value (an event type, a source, the same name or an empty
+// userId row after row) then cost a comparison instead of a map lookup.
+type lastValue struct {
+	s  string
+	i  uint32
+	ok bool
 }
 
 func (d *fileDict) indexBytes(b []byte) uint32 {
+	if d.last.ok && string(b) == d.last.s {
+		return d.last.i
+	}
+	i := d.index(b)
+	d.last = lastValue{d.list[i], i, true}
+	return i
+}
+
+func (d *fileDict) index(b []byte) uint32 {
 	if i, ok := d.idx[string(b)]; ok {
 		return i
 	}
@@ -161,9 +180,18 @@ type blockDict struct {
 	idx  map[string]uint32
 	list []string
 	rows []byte
+	last lastValue
 }
 
 func (d *blockDict) addBytes(b []byte) {
+	d.rows = appendUvarint(d.rows, uint64(d.index(b)))
+}
+
+// index returns b's index in the dictionary, adding it if new.
+func (d *blockDict) index(b []byte) uint32 {
+	if d.last.ok && string(b) == d.last.s {
+		return d.last.i
+	}
 	i, ok := d.idx[string(b)]
 	if !ok {
 		if d.idx == nil {
@@ -174,7 +202,8 @@ func (d *blockDict) addBytes(b []byte) {
 		d.idx[s] = i
 		d.list = append(d.list, s)
 	}
-	d.rows = appendUvarint(d.rows, uint64(i))
+	d.last = lastValue{d.list[i], i, true}
+	return i
 }
 
 func (d *blockDict) encode(b []byte) []byte {
@@ -226,6 +255,7 @@ func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 
 // propCol is one property name's column within a block.
 type propCol struct {
+	name    string
 	present []uint32 // rows that have the property
 	kinds   []byte
 	dict    blockDict // string values (its rows hold nothing)
@@ -244,17 +274,7 @@ func (p *propCol) addEncoded(row int, d *decoder) {
 	case tagTrue:
 		p.kinds = append(p.kinds, pkTrue)
 	case tagString:
-		s := d.bytes()
-		i, ok := p.dict.idx[string(s)]
-		if !ok {
-			if p.dict.idx == nil {
-				p.dict.idx = make(map[string]uint32)
-			}
-			i = uint32(len(p.dict.list))
-			str := string(s)
-			p.dict.idx[str] = i
-			p.dict.list = append(p.dict.list, str)
-		}
+		i := p.dict.index(d.bytes())
 		p.kinds = append(p.kinds, pkString)
 		p.vals = appendUvarint(p.vals, uint64(i))
 	case tagNumber:
@@ -336,8 +356,14 @@ type blockBuilder struct {
 	context        []byte
 	props          map[string]*propCol
 	propOrder      []string
-	propBytes      int
-	arena          []byte // columns encoded for writing, until reset
+	// lastProps are the columns of the last row's properties, in its
+	// order: rows of one shape find theirs by a comparison each instead
+	// of a map lookup. Reset with the block (a name's column is the same
+	// for the whole block, so an entry left from an earlier row is never
+	// wrong).
+	lastProps []*propCol
+	propBytes int
+	arena     []byte // columns encoded for writing, until reset
 	// freeProps are the property columns of earlier blocks, emptied,
 	// for the names of the next.
 	freeProps []*propCol
@@ -577,16 +603,27 @@ func (b *blockBuilder) addProps(d *decoder) error {
 	n := d.uvarint()
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		name := d.bytes()
-		p := b.props[string(name)]
-		if p == nil {
-			if n := len(b.freeProps); n > 0 {
-				p = b.freeProps[n-1]
-				b.freeProps = b.freeProps[:n-1]
-			} else {
-				p = &propCol{}
+		var p *propCol
+		if i < uint64(len(b.lastProps)) && string(name) == b.lastProps[i].name {
+			p = b.lastProps[i]
+		} else {
+			p = b.props[string(name)]
+			if p == nil {
+				if n := len(b.freeProps); n > 0 {
+					p = b.freeProps[n-1]
+					b.freeProps = b.freeProps[:n-1]
+				} else {
+					p = &propCol{}
+				}
+				p.name = string(name)
+				b.props[p.name] = p
+				b.propOrder = append(b.propOrder, p.name)
 			}
-			b.props[string(name)] = p
-			b.propOrder = append(b.propOrder, string(name))
+			if i < uint64(len(b.lastProps)) {
+				b.lastProps[i] = p
+			} else {
+				b.lastProps = append(b.lastProps, p)
+			}
 		}
 		p.addEncoded(b.rows, d)
 		b.propBytes = max(b.propBytes, p.rawSize())

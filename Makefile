@@ -8,7 +8,7 @@ DEMO_ADDR ?= 127.0.0.1:8080
 # The demo's admin password; set TREK_ADMIN_PASSWORD to choose another.
 TREK_ADMIN_PASSWORD ?= trek-demo-password
 
-.PHONY: build demo test lint unit race fuzz bench bench-funnel clean web-test web-build web-screenshots
+.PHONY: build demo test lint unit race fuzz bench bench-funnel pgo clean web-test web-build web-screenshots
 
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/trek
@@ -61,8 +61,21 @@ fuzz:
 	  done; \
 	done
 
+# pgo refreshes cmd/trek/default.pgo, the CPU profile the Go compiler
+# optimises the trek binary for (inlining and layout of the hot paths), from
+# the benchmarks of imports and of collection over HTTP. A stale profile
+# is still valid; refresh it when the hot paths change.
+pgo:
+	@d=$$(mktemp -d) && \
+	$(GO) test -run '^$$' -bench 'Import(XES|NDJSON)/pipeline' -benchtime 5x -o $$d/ingest.test -cpuprofile $$d/import.prof ./internal/ingest && \
+	$(GO) test -run '^$$' -bench 'CollectHTTP$$' -benchtime 3000x -o $$d/server.test -cpuprofile $$d/collect.prof ./internal/server && \
+	$(GO) tool pprof -proto $$d/import.prof $$d/collect.prof > cmd/trek/default.pgo && \
+	rm -rf $$d
+
+# Benchmarks are built with the profile the trek binary is built with
+# (cmd/trek/default.pgo), so that they measure the code trek runs.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -pgo=$(CURDIR)/cmd/trek/default.pgo -run '^$$' -bench . -benchmem ./...
 
 # The 5-step funnel over generated data, in trek and in ClickHouse, at the
 # issue's sizes: make bench-funnel BENCH_EVENTS=100000000 (see

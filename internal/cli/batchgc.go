@@ -6,15 +6,13 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+
+	"github.com/trekhq/trek/internal/ingest"
 )
 
 // importGCPercent is the garbage collector's target for an offline
-// import: the heap may grow to five times what is live between
-// collections instead of twice. An import is a batch job on a stopped
-// server; most of what it allocates (parsed events, records) dies within
-// one batch, so fewer collections cost less CPU and fewer mark assists
-// slow the reader and the writer.
-const importGCPercent = 400
+// import (see ingest.BulkGCPercent).
+const importGCPercent = ingest.BulkGCPercent
 
 // batchGC sets the garbage collector for a batch job unless GOGC or
 // GOMEMLIMIT say otherwise, and returns a function that restores the

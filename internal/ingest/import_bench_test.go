@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"testing"
@@ -133,6 +134,10 @@ func columnBytes(b *testing.B, dir string) int64 {
 // files (core columns, the issue's ≤ 12 bytes target, and all of them) and
 // the heap the open pipeline retains per event after the import.
 func benchImport(b *testing.B, open func() io.Reader, spec ImportSpec, want int64) {
+	// The collector as trek import sets it, unless GOGC says otherwise.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(BulkGCPercent))
+	}
 	var events, retained, coreBytes, colBytes int64
 	var took, cpu time.Duration
 	for b.Loop() {

@@ -106,6 +106,16 @@ func (d *decoder) fail(what string) {
 }
 
 func (d *decoder) uvarint() uint64 {
+	// Most are one byte (lengths, tags, counts): that case is inlined.
+	if len(d.b) == 0 || d.b[0] >= 0x80 {
+		return d.uvarintSlow()
+	}
+	v := uint64(d.b[0])
+	d.b = d.b[1:]
+	return v
+}
+
+func (d *decoder) uvarintSlow() uint64 {
 	v, n := binary.Uvarint(d.b)
 	if n <= 0 {
 		d.fail("bad unsigned varint")

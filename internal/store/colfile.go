@@ -539,10 +539,12 @@ func (w *colWriter) addEncoded(seq uint64, data []byte) error {
 	traits := d.b
 	d.skipValue(0)
 	traits = traits[:len(traits)-len(d.b)]
+	// The context is the event's last field: the rest of its bytes. It is
+	// copied as it is without a walk through it (a context is most of an
+	// event's bytes); readers decode it, and refuse it if it is corrupt,
+	// which a record that passed its checksum and parseRecord is not.
 	context := d.b
-	d.skipValue(0)
-	context = context[:len(context)-len(d.b)]
-	if d.err != nil || len(d.b) != 0 {
+	if d.err != nil || len(context) == 0 || (context[0] != tagNull && context[0] != tagObject) {
 		return fmt.Errorf("write column file %s: %w: bad traits or context", w.path, errCorrupt)
 	}
 

@@ -49,13 +49,19 @@ func Identifiers(e Event, traitKeys []string) []Identifier {
 // An alias call's previousId is not among them: it may be a userId or an
 // anonymousId, and only the identity graph can tell which one it knows.
 func (r IdentifierRules) Identifiers(e *Event) []Identifier {
-	out := make([]Identifier, 0, 2+len(r.TraitKeys))
+	return r.AppendIdentifiers(make([]Identifier, 0, 2+len(r.TraitKeys)), e)
+}
+
+// AppendIdentifiers appends e's identifiers (see Identifiers) to out, so
+// that a caller stitching event after event reuses one slice.
+func (r IdentifierRules) AppendIdentifiers(out []Identifier, e *Event) []Identifier {
+	first := len(out)
 	add := func(kind, v string) {
 		v = r.Canonical(kind, v)
 		if v == "" {
 			return
 		}
-		for _, id := range out {
+		for _, id := range out[first:] {
 			if id.Kind == kind && id.Value == v {
 				return
 			}

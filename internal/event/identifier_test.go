@@ -3,6 +3,7 @@ package event_test
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/trekhq/trek/internal/event"
@@ -124,5 +125,23 @@ func BenchmarkIdentifiers(b *testing.B) {
 		if len(r.Identifiers(&e)) != 4 {
 			b.Fatal("want 4 identifiers")
 		}
+	}
+}
+
+// TestAppendIdentifiersKeepsWhatTheSliceHeld: the identifiers of an event
+// go after what the slice held, and only repeats within the event are
+// left out.
+func TestAppendIdentifiersKeepsWhatTheSliceHeld(t *testing.T) {
+	r := event.IdentifierRules{TraitKeys: []string{"email"}}
+	held := []event.Identifier{{Kind: "userId", Value: "u1"}}
+	e := &event.Event{Type: event.Identify, UserID: "u1", AnonymousID: "a1", Traits: map[string]any{"email": " Ann@Example.com"},
+		Context: map[string]any{"traits": map[string]any{"email": "ann@example.com"}}}
+	got := r.AppendIdentifiers(held, e)
+	want := []event.Identifier{{Kind: "userId", Value: "u1"}, {Kind: "userId", Value: "u1"}, {Kind: "anonymousId", Value: "a1"}, {Kind: "email", Value: "ann@example.com"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	if fresh := r.Identifiers(e); !slices.Equal(fresh, want[1:]) {
+		t.Errorf("Identifiers gives %v, want %v", fresh, want[1:])
 	}
 }

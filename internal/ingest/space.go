@@ -108,6 +108,7 @@ type space struct {
 	changesBuf []byte
 	addedBuf   []seenKey
 	idsBuf     []identity.Identifier
+	eventIDs   []event.Identifier
 	// stale is set while the graph in memory may be ahead of the identity
 	// log (an append failed and rebuilding it has not yet worked): every
 	// write is refused with it, since stitching on that graph could file
@@ -429,13 +430,16 @@ func (sp *space) stitch(e *event.Event) uint64 {
 			identity.Identifier{Kind: identity.KindUserID, Value: sp.p.cfg.Identity.Canonical(identity.KindUserID, e.UserID)}, cause)
 		return key
 	}
+	eids := sp.p.cfg.Identity.AppendIdentifiers(sp.eventIDs[:0], e)
 	gids := sp.idsBuf[:0]
-	for _, id := range sp.p.cfg.Identity.Identifiers(e) {
+	for _, id := range eids {
 		gids = append(gids, identity.Identifier(id))
 	}
 	key, _ := sp.graph.Load().Observe(gids, cause)
-	clear(gids) // the graph keeps what it needs; drop the strings
-	sp.idsBuf = gids[:0]
+	// The graph keeps what it needs; drop the strings.
+	clear(eids)
+	clear(gids)
+	sp.eventIDs, sp.idsBuf = eids[:0], gids[:0]
 	return key
 }
 

@@ -61,6 +61,9 @@ type Config struct {
 	// FirstFold is the event store's first background fold (see
 	// store.Options.FirstFold; 0: HeadEvents).
 	FirstFold int
+	// ParallelFold writes column files on two goroutines (see
+	// store.Options.ParallelFold): bulk writers set it.
+	ParallelFold bool
 	// DedupWindow is how long a (source, messageId) pair is remembered.
 	DedupWindow time.Duration
 	// Identity says which traits identify a customer.

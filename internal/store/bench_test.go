@@ -37,7 +37,7 @@ func BenchmarkFold(b *testing.B) {
 	recs := benchRecords()
 	for b.Loop() {
 		b.StopTimer()
-		s, err := Open(context.Background(), b.TempDir(), Options{Sync: wal.SyncNever, HeadEvents: 1 << 30, Logger: quiet})
+		s, err := Open(context.Background(), b.TempDir(), Options{Sync: wal.SyncNever, HeadEvents: 1 << 30, ParallelFold: true, Logger: quiet})
 		if err != nil {
 			b.Fatal(err)
 		}

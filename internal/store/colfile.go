@@ -438,6 +438,9 @@ type colWriter struct {
 	propIdx   map[string]uint32
 	propNames []string
 	blocks    []blockMeta
+	// serial: compress and write each block on the goroutine that built
+	// it, instead of on a second one while the next block is built.
+	serial bool
 
 	rows, keys uint64
 	started    bool
@@ -712,7 +715,11 @@ func (w *colWriter) flushBlock() error {
 	}
 	j.done = make(chan struct{})
 	w.inflight = j
-	go w.writeBlock(j)
+	if w.serial {
+		w.writeBlock(j)
+	} else {
+		go w.writeBlock(j)
+	}
 	// Fill the other builder next; it is free, as its job is done.
 	w.blk, w.spare = w.spare, w.blk
 	if w.blk == nil {

@@ -445,20 +445,35 @@ func FuzzDecodeBlock(f *testing.F) {
 // changes, so it is not byte-equal to any writer's output today.
 const fixtureWriterBytes = "testdata/writer-v1.col"
 
-// The writer compresses and writes one block while it fills the next; the
-// file must still hold exactly the bytes of a serial writer.
+// The writer compresses and writes one block while it fills the next, or
+// each block in turn on one goroutine (a serving store's folds); either
+// way the file must hold exactly the bytes of the first serial writer.
 func TestTheWriterStillWritesTheSerialWritersBytes(t *testing.T) {
 	want, err := os.ReadFile(fixtureWriterBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "f.col")
-	writeColFile(t, path, fixtureEvents(), 2)
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("the writer wrote %d bytes that differ from the %d of %s", len(got), len(want), fixtureWriterBytes)
+	for _, serial := range []bool{false, true} {
+		path := filepath.Join(t.TempDir(), "f.col")
+		w, err := createColFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.blockRows, w.serial = 2, serial
+		for i, r := range fixtureEvents() {
+			if err := w.add(r.Key, uint64(100+i), &r.Event); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, err := w.finish(); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("serial=%v: the writer wrote %d bytes that differ from the %d of %s", serial, len(got), len(want), fixtureWriterBytes)
+		}
 	}
 }

@@ -44,7 +44,7 @@ type jsonDecoder struct {
 	// whether it had escapes (then its bytes are in scratch).
 	strStart   int
 	strEscaped bool
-	// objs, when set, shares objects between events: see cachedObject.
+	// objs, when set, shares objects between events: see objectCache.
 	objs *objectCache
 }
 

@@ -92,7 +92,7 @@ func openOffline(ctx context.Context, dir string, pf pipelineFlags) (*offline, e
 		d.Close()
 		return nil, err
 	}
-	cfg.FirstFold, cfg.ParallelFold = ingest.BulkFirstFold, true
+	cfg.FirstFold, cfg.ParallelFold, cfg.NoLog = ingest.BulkFirstFold, true, true
 	p, err := ingest.Open(cfg, m)
 	if err != nil {
 		m.Close()

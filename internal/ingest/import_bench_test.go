@@ -90,7 +90,7 @@ func benchPipeline(b *testing.B) (p *Pipeline, src meta.Source, dir string, done
 	if err != nil {
 		b.Fatal(err)
 	}
-	p, err = Open(Config{Dir: filepath.Join(dir, "events"), Sync: wal.SyncNever, FirstFold: BulkFirstFold, ParallelFold: true, Logger: slog.New(slog.DiscardHandler)}, m)
+	p, err = Open(Config{Dir: filepath.Join(dir, "events"), Sync: wal.SyncNever, FirstFold: BulkFirstFold, ParallelFold: true, NoLog: true, Logger: slog.New(slog.DiscardHandler)}, m)
 	if err != nil {
 		b.Fatal(err)
 	}

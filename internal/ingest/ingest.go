@@ -64,6 +64,9 @@ type Config struct {
 	// ParallelFold writes column files on two goroutines (see
 	// store.Options.ParallelFold): bulk writers set it.
 	ParallelFold bool
+	// NoLog keeps events out of the event log until they are folded
+	// (see store.Options.NoLog): bulk imports into a stopped server.
+	NoLog bool
 	// DedupWindow is how long a (source, messageId) pair is remembered.
 	DedupWindow time.Duration
 	// Identity says which traits identify a customer.

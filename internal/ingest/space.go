@@ -131,7 +131,7 @@ func openSpace(ctx context.Context, p *Pipeline, wsID string) (*space, error) {
 	}
 	sp.graph.Store(g)
 	sp.idlog, sp.lastIDLSN = idlog, lsn
-	opts := store.Options{Sync: p.cfg.Sync, HeadEvents: p.cfg.HeadEvents, FirstFold: p.cfg.FirstFold, ParallelFold: p.cfg.ParallelFold, FS: p.cfg.FS, Logger: p.cfg.Logger}
+	opts := store.Options{Sync: p.cfg.Sync, HeadEvents: p.cfg.HeadEvents, FirstFold: p.cfg.FirstFold, ParallelFold: p.cfg.ParallelFold, NoLog: p.cfg.NoLog, FS: p.cfg.FS, Logger: p.cfg.Logger}
 	if !p.cfg.KeepClientIP {
 		opts.OmitContext = clientIPKey
 	}

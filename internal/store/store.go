@@ -69,6 +69,16 @@ type Options struct {
 	// one core and leaves the other to collection, whose answer times
 	// otherwise stall behind it.
 	ParallelFold bool
+	// NoLog keeps appended events in the head only, without writing them
+	// to the log: they are durable once folded into a column file (by a
+	// background fold, Flush or Close, which folds what is left). A bulk
+	// import into a stopped server sets it: it acknowledges nothing before
+	// its final flush, and writing every event to a log that the fold
+	// then deletes doubled its disk writes. If the process dies before,
+	// what the head held is lost and the import is run again; what the
+	// folds wrote is recognised by messageId. Records the log already
+	// holds are replayed and folded as usual.
+	NoLog bool
 	// FS is the file system of the write-ahead log (default: the real
 	// one). Tests pass a *wal.FaultFS to fail writes and fsyncs; column
 	// files and the manifest always live on the real one.
@@ -316,9 +326,11 @@ func (s *Store) Append(ctx context.Context, recs []Record) error {
 	if err != nil {
 		return &fault.Error{Code: fault.Invalid, Message: "event cannot be stored", Err: err}
 	}
-	lsn, err := s.wal.Append(ctx, rec)
-	if err != nil {
-		return err
+	var lsn uint64
+	if !s.opts.NoLog {
+		if lsn, err = s.wal.Append(ctx, rec); err != nil {
+			return err
+		}
 	}
 	if s.crashAt != nil && s.crashAt("after-log-append") {
 		return errSimulatedCrash
@@ -333,7 +345,9 @@ func (s *Store) Append(ctx context.Context, recs []Record) error {
 	s.mu.Lock()
 	s.head.insert(rec, keys, entries)
 	s.appends++
-	s.endLSN = max(s.endLSN, lsn+1)
+	if !s.opts.NoLog {
+		s.endLSN = max(s.endLSN, lsn+1)
+	}
 	full := s.head.n >= s.foldAt && !s.folding && !s.opts.Now().Before(s.retryAt)
 	s.mu.Unlock()
 	if full {
@@ -750,6 +764,19 @@ func (s *Store) maybeCompact(ctx context.Context) error {
 // Close waits for a running fold, then closes the log and the files. The
 // head is not folded: the log holds it, and the next Open replays it.
 func (s *Store) Close() error {
+	var flushErr error
+	if s.opts.NoLog {
+		// The head is in no log: it must reach a column file now. If it
+		// cannot, Close says so (what it held is lost) and still closes.
+		s.mu.Lock()
+		closed := s.closed
+		s.mu.Unlock()
+		if !closed {
+			if err := s.Flush(context.Background()); err != nil {
+				flushErr = fmt.Errorf("close event store: events not in the log could not be folded: %w", err)
+			}
+		}
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -764,9 +791,9 @@ func (s *Store) Close() error {
 	err := s.wal.Close()
 	s.closeFiles()
 	if err != nil {
-		return fmt.Errorf("close event store: %w", err)
+		return errors.Join(flushErr, fmt.Errorf("close event store: %w", err))
 	}
-	return nil
+	return flushErr
 }
 
 func (s *Store) closeFiles() {

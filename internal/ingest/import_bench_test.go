@@ -67,10 +67,10 @@ func benchDatasetsDir(b *testing.B) string {
 	return ""
 }
 
-// benchPipeline opens a pipeline in a fresh directory with the import's
-// sync policy and folds, and a source to import into. The caller closes it before
-// the next iteration, so that one import's memory and files do not weigh
-// on the next.
+// benchPipeline opens a pipeline in a fresh directory as trek import
+// opens one (sync policy, folds, no event log), and a source to import
+// into. The caller closes it before the next iteration, so that one
+// import's memory and files do not weigh on the next.
 func benchPipeline(b *testing.B) (p *Pipeline, src meta.Source, dir string, done func()) {
 	b.Helper()
 	ctx := context.Background()

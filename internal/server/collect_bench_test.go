@@ -137,7 +137,7 @@ func (ld *benchLoad) body(n int, buf []byte) []byte {
 // benchServer is a whole trek server on loopback: sqlite metadata, the
 // ingest pipeline with its default durable sync, and one web source.
 type benchServer struct {
-	hs     *httptest.Server
+	url    string // where /v1/batch is
 	pipe   *ingest.Pipeline
 	src    meta.Source
 	auth   string
@@ -176,12 +176,12 @@ func newBenchServer(b *testing.B) *benchServer {
 	b.Cleanup(hs.Close)
 	tr := &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512, DisableCompression: true, IdleConnTimeout: time.Minute}
 	b.Cleanup(tr.CloseIdleConnections)
-	return &benchServer{hs: hs, pipe: p, src: src, auth: basic(src.WriteKey), client: &http.Client{Transport: tr, Timeout: time.Minute}}
+	return &benchServer{url: hs.URL, pipe: p, src: src, auth: basic(src.WriteKey), client: &http.Client{Transport: tr, Timeout: time.Minute}}
 }
 
 // post sends one batch and reports how many events trek accepted.
 func (bs *benchServer) post(body []byte) (accepted int, err error) {
-	req, err := http.NewRequest("POST", bs.hs.URL+"/v1/batch", bytes.NewReader(body))
+	req, err := http.NewRequest("POST", bs.url+"/v1/batch", bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
@@ -322,13 +322,20 @@ var openLoopFor = flag.Duration("openloop", 5*time.Second, "how long BenchmarkCo
 // same whatever b.N is (ns/op means nothing here): a longer -benchtime
 // must not multiply it.
 func BenchmarkCollectHTTPAt50k(b *testing.B) {
+	bs := newBenchServer(b)
+	accepted := openLoopAt50k(b, bs)
+	bs.checkStored(b, accepted)
+}
+
+// openLoopAt50k sends BenchmarkCollectHTTPAt50k's load to bs and reports
+// its answer times; it returns how many events trek acknowledged.
+func openLoopAt50k(b *testing.B, bs *benchServer) int64 {
 	const rate = 500 // requests/s
 	dur := *openLoopFor
 	if testing.Short() {
 		dur = min(dur, 2*time.Second)
 	}
 	ld := loadForBench(b)
-	bs := newBenchServer(b)
 	var next atomic.Int64
 	var accepted atomic.Int64
 	// Warm up: open the workspace and enough connections for the load.
@@ -374,7 +381,7 @@ func BenchmarkCollectHTTPAt50k(b *testing.B) {
 	b.ReportMetric((cpuTime()-cpu0).Seconds()/took.Seconds(), "cores")
 	(&latencies{d: d}).report(b)
 	b.ReportMetric(float64(failed.Load()), "failed")
-	bs.checkStored(b, accepted.Load())
+	return accepted.Load()
 }
 
 // testingProcs is GOMAXPROCS: RunParallel starts parallelism × GOMAXPROCS

@@ -66,8 +66,7 @@ type Options struct {
 	// each block while the other compresses the one before: a fold then
 	// takes about half the time on two cores. Bulk imports set it. A
 	// serving store leaves it off, so that a fold in the background uses
-	// one core and leaves the other to collection, whose answer times
-	// otherwise stall behind it.
+	// one core and leaves the other to collection.
 	ParallelFold bool
 	// NoLog keeps appended events in the head only, without writing them
 	// to the log: they are durable once folded into a column file (by a

@@ -17,8 +17,10 @@ import (
 	"github.com/trekhq/trek/internal/event"
 )
 
-// This file defines column file format version 1 (docs/storage.md is its
-// description for people) and writes it.
+// This file defines column file format version 2 (docs/storage.md is its
+// description for people) and writes it. Version 1 differs only in its
+// messageId column (each id as its bytes) and in having no stored chunks;
+// readers read both.
 
 const (
 	colMagic    = "TREKCOL\x00"
@@ -26,9 +28,11 @@ const (
 	// colFormat is the version in every column file's header. A change to
 	// anything a reader of version N would misread needs N+1, a reader
 	// that still reads N, and a fixture of N in testdata.
-	colFormat   = 1
-	headerSize  = 16 // magic, format version (uint32 LE), flags (uint32 LE, zero)
-	trailerSize = 24 // footer offset (uint64 LE), footer length, footer CRC-32C (uint32 LE each), end magic
+	colFormat = 2
+	// colFormatOldest is the oldest version readers still read.
+	colFormatOldest = 1
+	headerSize      = 16 // magic, format version (uint32 LE), flags (uint32 LE, zero)
+	trailerSize     = 24 // footer offset (uint64 LE), footer length, footer CRC-32C (uint32 LE each), end magic
 
 	// maxChunkRaw bounds a column chunk's decompressed size, so that a
 	// corrupt or hostile file cannot make a reader allocate without end.
@@ -350,6 +354,7 @@ type blockBuilder struct {
 	dictCols       [4][]byte
 	strCols        [5]blockDict // name, userId, anonymousId, previousId, groupId
 	messageIDs     []byte
+	packedIDs      int        // ids in messageIDs that appendMessageID packed
 	optTimes       [3]timeCol // originalTimestamp, sentAt, receivedAt
 	maxRecvMs      int64
 	traits         []byte
@@ -578,8 +583,11 @@ func (w *colWriter) addEncoded(seq uint64, data []byte) error {
 	for i, j := range [5]int{3, 4, 5, 6, 7} {
 		b.strCols[i].addBytes(strs[j])
 	}
-	b.messageIDs = appendUvarint(b.messageIDs, uint64(len(strs[0])))
-	b.messageIDs = append(b.messageIDs, strs[0]...)
+	var packed bool
+	b.messageIDs, packed = appendMessageID(b.messageIDs, strs[0])
+	if packed {
+		b.packedIDs++
+	}
 	for i := range opt {
 		b.optTimes[i].addParts(opt[i])
 	}
@@ -689,6 +697,9 @@ func (w *colWriter) flushBlock() error {
 		encoded(c, start)
 	}
 	direct(colMessageID, b.messageIDs)
+	// Packed ids are random bytes: compressing them costs much and saves
+	// nothing.
+	j.cols[len(j.cols)-1].stored = b.packedIDs*2 >= b.rows
 	for i, c := range [3]int{colOriginalTime, colSentAt, colReceivedAt} {
 		start := len(enc)
 		enc = b.optTimes[i].encode(enc)
@@ -742,6 +753,7 @@ type colChunk struct {
 	raw        []byte
 	start, end int // in the builder's arena, if inArena
 	inArena    bool
+	stored     bool // written as it is, without compression
 }
 
 // writeBlock compresses a block's columns and writes them after the
@@ -755,17 +767,27 @@ func (w *colWriter) writeBlock(j *blockJob) {
 			j.err = fmt.Errorf("write column file %s: column %d of a block is %d bytes, more than %d", w.path, c.col, len(c.raw), maxChunkRaw)
 			return
 		}
-		comp = zstdEncoder().EncodeAll(c.raw, comp[:0])
-		cm := chunkMeta{col: uint32(c.col), off: w.off, clen: uint32(len(comp)), rlen: uint32(len(c.raw)),
-			crc: crc32.Checksum(comp, crcTable)}
-		if _, err := w.w.Write(comp); err != nil {
+		data, stored := c.raw, c.stored
+		if !stored {
+			comp = zstdEncoder().EncodeAll(c.raw, comp[:0])
+			// What zstd cannot shrink is kept as it is, and read without
+			// a decompression.
+			if len(comp) < len(c.raw) {
+				data = comp
+			} else {
+				stored = true
+			}
+		}
+		cm := chunkMeta{col: uint32(c.col), off: w.off, clen: uint32(len(data)), rlen: uint32(len(c.raw)),
+			crc: crc32.Checksum(data, crcTable), stored: stored}
+		if _, err := w.w.Write(data); err != nil {
 			j.err = fmt.Errorf("write column file %s: %w", w.path, err)
 			return
 		}
-		w.off += uint64(len(comp))
+		w.off += uint64(len(data))
 		j.bm.chunks = append(j.bm.chunks, cm)
 		if isCore(c.col) {
-			w.coreBytes += int64(len(comp))
+			w.coreBytes += int64(len(data))
 		}
 	}
 	w.comp = comp
@@ -888,7 +910,11 @@ func (w *colWriter) encodeFooter() []byte {
 		b = appendVarint(b, bm.maxRecvMs)
 		b = appendUvarint(b, uint64(len(bm.chunks)))
 		for _, c := range bm.chunks {
-			b = appendUvarint(b, uint64(c.col))
+			col := uint64(c.col) << 1
+			if c.stored {
+				col |= 1
+			}
+			b = appendUvarint(b, col)
 			b = appendUvarint(b, c.off)
 			b = appendUvarint(b, uint64(c.clen))
 			b = appendUvarint(b, uint64(c.rlen))

@@ -234,8 +234,13 @@ func TestTheLogEncodingRefusesTooDeepValues(t *testing.T) {
 // of a small column file in turn: every damage must make opening or
 // reading the file fail, never give different events.
 func TestEveryDamagedByteOfAColumnFileIsDetected(t *testing.T) {
+	t.Run("plain ids", func(t *testing.T) { checkEveryDamagedByte(t, fixtureEvents()) })
+	t.Run("packed ids in stored chunks", func(t *testing.T) { checkEveryDamagedByte(t, packedIDEvents()) })
+}
+
+func checkEveryDamagedByte(t *testing.T, recs []Record) {
 	path := filepath.Join(t.TempDir(), "x.col")
-	writeColFile(t, path, fixtureEvents(), 2)
+	writeColFile(t, path, recs, 2)
 	orig, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -407,7 +412,8 @@ func FuzzDecodeBlock(f *testing.F) {
 			return
 		}
 		rows := int(in[0]%64) + 1
-		fake := &colFile{name: "fuzz", rows: uint64(rows), props: []string{"p0", "p1"},
+		// The first byte's top bit picks the format version.
+		fake := &colFile{name: "fuzz", version: colFormatOldest + uint32(in[0]>>7), rows: uint64(rows), props: []string{"p0", "p1"},
 			dicts:  [4][]string{{"track", "page"}, {"A", "B", "C"}, {"web"}, {"s1", "s2"}},
 			blocks: []blockMeta{{rows: rows}}, chunks: map[[2]int][]byte{}}
 		d := decoder{b: in[1:]}
@@ -439,28 +445,23 @@ func FuzzDecodeBlock(f *testing.F) {
 	})
 }
 
-// fixtureWriterBytes is the file the serial writer (before blocks were
-// compressed while the next was filled) wrote for fixtureEvents in blocks
-// of two rows. The fixture of format-v1.col predates later encoder
-// changes, so it is not byte-equal to any writer's output today.
-const fixtureWriterBytes = "testdata/writer-v1.col"
+// fixtureWriterBytes is the file the serial writer of format 2 wrote for
+// packedIDEvents in blocks of two rows.
+const fixtureWriterBytes = "testdata/writer-v2.col"
 
 // The writer compresses and writes one block while it fills the next, or
 // each block in turn on one goroutine (a serving store's folds); either
-// way the file must hold exactly the bytes of the first serial writer.
+// way the file must hold exactly the bytes the serial writer wrote when
+// format 2 was made. -update rewrites the fixture, for a format change.
 func TestTheWriterStillWritesTheSerialWritersBytes(t *testing.T) {
-	want, err := os.ReadFile(fixtureWriterBytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, serial := range []bool{false, true} {
+	for _, serial := range []bool{true, false} {
 		path := filepath.Join(t.TempDir(), "f.col")
 		w, err := createColFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		w.blockRows, w.serial = 2, serial
-		for i, r := range fixtureEvents() {
+		for i, r := range packedIDEvents() {
 			if err := w.add(r.Key, uint64(100+i), &r.Event); err != nil {
 				t.Fatal(err)
 			}
@@ -472,8 +473,207 @@ func TestTheWriterStillWritesTheSerialWritersBytes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if *update && serial {
+			if err := os.WriteFile(fixtureWriterBytes, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(fixtureWriterBytes)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("serial=%v: the writer wrote %d bytes that differ from the %d of %s", serial, len(got), len(want), fixtureWriterBytes)
 		}
 	}
+}
+
+// packedIDEvents are fixtureEvents with messageIds of every shape the
+// format-2 messageId column tells apart.
+func packedIDEvents() []Record {
+	ids := []string{
+		"86a77e13-7aaa-4a1c-bb5c-65d7a6cc7cbf",       // UUID: packed
+		"xes-0123456789abcdef0123456789abcdef",       // prefix and 32 hex digits: packed
+		"0123456789abcdef0123456789abcdef",           // 32 hex digits alone: packed
+		"86A77E13-7AAA-4A1C-BB5C-65D7A6CC7CBF",       // upper case: kept as it is
+		"ndjson-0123456789abcdef0123456789abcde",     // 31 hex digits: kept
+		"ajs-next-1f2e-żółw-86a77e13-7aaa-4a1c-bb5c", // anything else: kept
+	}
+	recs := fixtureEvents()
+	for i := range recs {
+		recs[i].Event.MessageID = ids[i%len(ids)]
+	}
+	return recs
+}
+
+// The old writer's file (format 1) reads as the events it was written
+// from.
+func TestFormatVersion1WriterFileStillReads(t *testing.T) {
+	f, err := openColFile("testdata/writer-v1.col")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.close()
+	if f.version != 1 {
+		t.Fatalf("testdata/writer-v1.col is version %d", f.version)
+	}
+	got, err := readAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRows(t, got, fixtureEvents())
+}
+
+func TestMessageIDsOfEveryShapeReadBackExactly(t *testing.T) {
+	for _, blockRows := range []int{1, 2, 8192} {
+		path := filepath.Join(t.TempDir(), "x.col")
+		recs := packedIDEvents()
+		writeColFile(t, path, recs, blockRows)
+		f, err := openColFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := readAll(f)
+		f.close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkRows(t, got, recs)
+	}
+}
+
+// checkRows compares readAll's lines with the records they were written
+// from.
+func checkRows(t *testing.T, got []byte, want []Record) {
+	t.Helper()
+	var i int
+	for line := range strings.Lines(string(got)) {
+		var l exportLine
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.UseNumber()
+		if err := dec.Decode(&l); err != nil {
+			t.Fatal(err)
+		}
+		if i >= len(want) {
+			t.Fatalf("more rows than the %d written", len(want))
+		}
+		if l.CustomerKey != want[i].Key || !reflect.DeepEqual(normalize(l.Event), normalize(want[i].Event)) {
+			t.Errorf("row %d:\n got  %+v\n want %+v", i, l.Event, want[i].Event)
+		}
+		i++
+	}
+	if i != len(want) {
+		t.Errorf("read %d rows, wrote %d", i, len(want))
+	}
+}
+
+// A packed id and its text are the same id: every id round-trips through
+// the messageId column's encoding, and the packed ones take 16 bytes.
+func FuzzMessageIDEncodingRoundTrips(f *testing.F) {
+	for _, r := range packedIDEvents() {
+		f.Add([]byte(r.Event.MessageID))
+	}
+	f.Add([]byte(""))
+	f.Add([]byte("----------------------------------------------------"))
+	f.Fuzz(func(t *testing.T, id []byte) {
+		b, packed := appendMessageID(nil, id)
+		if packed && len(b) > len(id)-16+2+1 {
+			t.Errorf("%q packed into %d bytes", id, len(b))
+		}
+		d := decoder{b: b}
+		var buf []byte
+		got := d.messageID(&buf)
+		if d.err != nil || len(d.b) != 0 || !bytes.Equal(got, id) {
+			t.Fatalf("%q read back as %q (err %v, %d bytes left)", id, got, d.err, len(d.b))
+		}
+	})
+}
+
+// A data directory whose column files are of format 1 keeps working: its
+// events read, new events fold into format-2 files beside them, and an
+// erasure rewrites the old file in the new format.
+func TestAStoreWithFormat1FilesKeepsWorking(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir, Options{})
+	appendAll(t, s, fixtureEvents(), 10)
+	if err := s.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Put the format-1 fixture (the same events) in the place of the file
+	// the fold wrote, and make the manifest describe it.
+	cols, _ := filepath.Glob(filepath.Join(dir, "*"+colSuffix))
+	if len(cols) != 1 {
+		t.Fatalf("%d column files after the fold", len(cols))
+	}
+	old, err := os.ReadFile(fixtureCol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cols[0], old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	of, err := openColFile(fixtureCol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	of.close()
+	mb, err := os.ReadFile(filepath.Join(dir, manifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m manifest
+	if err := json.Unmarshal(mb, &m); err != nil {
+		t.Fatal(err)
+	}
+	m.Files[0].Bytes, m.Files[0].CoreBytes = int64(len(old)), of.coreBytes
+	m.NextSeq = max(m.NextSeq, 1000) // the fixture's rows have arrival sequences from 100
+	if mb, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, manifestName), mb, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openStore(t, dir, Options{})
+	want := fixtureEvents()
+	sameJourneys(t, journeys(t, s), expected(want))
+	more := packedIDEvents()
+	for i := range more {
+		more[i].Key += 10
+	}
+	appendAll(t, s, more, 10)
+	if err := s.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	sameJourneys(t, journeys(t, s), expected(append(fixtureEvents(), more...)))
+	// Key 1's events are in the format-1 file: erasing them rewrites it.
+	if n, err := s.Erase(t.Context(), []uint64{1}); err != nil || n != 3 {
+		t.Fatalf("Erase: %d, %v; want the 3 events of key 1", n, err)
+	}
+	var left []Record
+	for _, r := range append(fixtureEvents(), more...) {
+		if r.Key != 1 {
+			left = append(left, r)
+		}
+	}
+	sameJourneys(t, journeys(t, s), expected(left))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cols, _ = filepath.Glob(filepath.Join(dir, "*"+colSuffix))
+	for _, c := range cols {
+		f, err := openColFile(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.version != colFormat {
+			t.Errorf("%s is still of format %d after the erasure", filepath.Base(c), f.version)
+		}
+		f.close()
+	}
+	s = openStore(t, dir, Options{})
+	sameJourneys(t, journeys(t, s), expected(left))
 }

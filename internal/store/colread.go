@@ -22,11 +22,12 @@ import (
 // an error naming it, never wrong events, a panic or a huge allocation.
 
 type chunkMeta struct {
-	col  uint32
-	off  uint64
-	clen uint32
-	rlen uint32
-	crc  uint32
+	col    uint32
+	off    uint64
+	clen   uint32
+	rlen   uint32
+	crc    uint32
+	stored bool // not compressed (format 2)
 }
 
 type blockMeta struct {
@@ -52,6 +53,7 @@ type colFile struct {
 	r         io.ReaderAt
 	closer    io.Closer
 	size      int64
+	version   uint32 // the format version
 	rows      uint64
 	keys      uint64
 	dicts     [4][]string
@@ -120,8 +122,9 @@ func readColFile(name string, r io.ReaderAt, size int64) (*colFile, error) {
 	if string(hdr[:8]) != colMagic {
 		return nil, f.corruptf("not a column file (bad magic)")
 	}
-	if v := binary.LittleEndian.Uint32(hdr[8:]); v != colFormat {
-		return nil, fmt.Errorf("column file %s has format version %d; this trek reads version %d", name, v, colFormat)
+	f.version = binary.LittleEndian.Uint32(hdr[8:])
+	if f.version < colFormatOldest || f.version > colFormat {
+		return nil, fmt.Errorf("column file %s has format version %d; this trek reads versions %d to %d", name, f.version, colFormatOldest, colFormat)
 	}
 	if flags := binary.LittleEndian.Uint32(hdr[12:]); flags != 0 {
 		return nil, f.corruptf("unknown header flags %#x", flags)
@@ -207,6 +210,10 @@ func (f *colFile) parseFooter(b []byte, footOff uint64) error {
 		for j := range bm.chunks {
 			c := &bm.chunks[j]
 			col := d.uvarint()
+			if f.version >= 2 {
+				c.stored = col&1 == 1
+				col >>= 1
+			}
 			c.off = d.uvarint()
 			clen := d.uvarint()
 			rlen := d.uvarint()
@@ -230,6 +237,9 @@ func (f *colFile) parseFooter(b []byte, footOff uint64) error {
 			}
 			if rlen > maxChunkRaw {
 				return f.corruptf("block %d column %d claims %d bytes", i, col, rlen)
+			}
+			if c.stored && clen != rlen {
+				return f.corruptf("block %d column %d is stored in %d bytes but claims %d", i, col, clen, rlen)
 			}
 			c.col, c.clen, c.rlen = uint32(col), uint32(clen), uint32(rlen)
 			if isCore(int(col)) {
@@ -264,6 +274,9 @@ func (f *colFile) readChunk(bi, col int) (raw []byte, ok bool, err error) {
 	}
 	if crc32.Checksum(comp, crcTable) != c.crc {
 		return nil, false, f.corruptf("block %d column %d: checksum mismatch", bi, col)
+	}
+	if c.stored {
+		return comp, true, nil
 	}
 	raw, err = zstdDecoder().DecodeAll(comp, make([]byte, 0, min(int(c.rlen), 1<<20)))
 	if err != nil {
@@ -333,6 +346,7 @@ type blockCursor struct {
 	dict    [4]decoder
 	str     [5]strCursor
 	msg     decoder
+	msgBuf  []byte
 	opt     [3]optTimeCursor
 	traits  decoder
 	context decoder
@@ -580,7 +594,12 @@ func (c *blockCursor) fill(i int, e *event.Event, discard bool) error {
 		}
 	}
 	if c.want.has(colMessageID) {
-		b := c.msg.bytes()
+		var b []byte
+		if c.f.version >= 2 {
+			b = c.msg.messageID(&c.msgBuf)
+		} else {
+			b = c.msg.bytes()
+		}
 		if c.msg.err != nil {
 			return c.f.corruptf("block %d messageId column: %v", c.bi, c.msg.err)
 		}

@@ -35,10 +35,13 @@ type jsonDecoder struct {
 	// decoded, as Validate counts from properties); bad records a breach.
 	lim *event.Limits
 	bad bool
-	// src, when set, holds the same bytes as data as one string: strings
-	// without escapes are then cut from it instead of each being copied,
-	// one allocation per line instead of one per value. The values pin
-	// src, which is no loss: an event keeps most of its line anyway.
+	// cut, when set, has long strings without escapes cut from src, a
+	// copy of data as one string made when the first is met, instead of
+	// each being copied: one allocation per line instead of one per
+	// value. The values pin src, which is no loss: an event keeps most of
+	// its line anyway. A line whose objects all come from the cache
+	// (objectCache) makes no copy.
+	cut bool
 	src string
 	// Where the last string read by stringBytes started in data, and
 	// whether it had escapes (then its bytes are in scratch).
@@ -201,8 +204,8 @@ func (d *jsonDecoder) value() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(b) > internValueLen && d.src != "" && !d.strEscaped {
-			return d.src[d.strStart : d.strStart+len(b)], nil
+		if len(b) > internValueLen && d.cut && !d.strEscaped {
+			return d.cutString(len(b)), nil
 		}
 		return d.in.value(b), nil
 	case 't':
@@ -235,40 +238,80 @@ func (d *jsonDecoder) object() (map[string]any, error) {
 	if d.objs == nil || d.depth > 1 {
 		return d.buildObject()
 	}
-	// The text is scanned first to find its end, then looked up; only on
-	// a miss is it decoded.
+	// The object's end is found by its brackets and strings alone, and
+	// its text looked up: text equal to an object decoded before is valid
+	// as that one was, so a hit needs no other check. Only a miss is
+	// decoded, which checks everything.
 	start, depth := d.pos, d.depth
-	if err := d.skip(); err != nil {
-		// Decoded, so that the error is the one the decoder gives (a
-		// failed skip may leave depth raised).
-		d.pos, d.depth = start, depth
-		return d.buildObject()
-	}
-	raw := d.data[start:d.pos]
-	if len(raw) > cacheObjectMax {
-		d.pos = start
-		return d.buildObject()
-	}
 	var key [cacheObjectMax + 1]byte
-	key[0] = byte(d.depth)
-	k := key[:1+copy(key[1:], raw)]
-	if c, ok := d.objs.m[string(k)]; ok {
-		d.bad = d.bad || c.bad
-		return c.m, nil
+	var k []byte
+	if end := objectEnd(d.data, start); end > 0 && end-start <= cacheObjectMax {
+		key[0] = byte(depth)
+		k = key[:1+copy(key[1:], d.data[start:end])]
+		if c, ok := d.objs.m[string(k)]; ok {
+			d.pos = end
+			d.bad = d.bad || c.bad
+			return c.m, nil
+		}
 	}
-	d.pos = start
-	bad := d.bad
+	outer := d.bad
 	d.bad = false
 	m, err := d.buildObject()
-	if err != nil {
+	own := d.bad
+	if d.bad = own || outer; err != nil {
 		return nil, err
 	}
-	if len(d.objs.m) >= cacheObjects {
-		clear(d.objs.m)
+	// What was decoded is the text looked up, unless the scan was misled
+	// by text that is not JSON (then it is not shared).
+	if k != nil && string(k[1:]) == string(d.data[start:d.pos]) {
+		if len(d.objs.m) >= cacheObjects {
+			clear(d.objs.m)
+		}
+		d.objs.m[string(k)] = cachedObject{m: m, bad: own}
 	}
-	d.objs.m[string(k)] = cachedObject{m: m, bad: d.bad}
-	d.bad = d.bad || bad
 	return m, nil
+}
+
+// objectEnd returns where the object that starts at s[i] would end,
+// judging by its brackets and strings only, or -1 if it does not.
+func objectEnd(s []byte, i int) int {
+	depth := 0
+	for i < len(s) {
+		switch s[i] {
+		case '"':
+			i++
+			for {
+				// Eight bytes at a time up to a quote or a backslash.
+				for i+8 <= len(s) {
+					x := binary.LittleEndian.Uint64(s[i:])
+					q, b := x^(lsb*'"'), x^(lsb*'\\')
+					if m := ((q-lsb)&^q | (b-lsb)&^b) & msb; m != 0 {
+						i += bits.TrailingZeros64(m) >> 3
+						break
+					}
+					i += 8
+				}
+				if i >= len(s) {
+					return -1
+				}
+				if s[i] == '"' {
+					break
+				}
+				if s[i] == '\\' {
+					i++
+				}
+				i++
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+		i++
+	}
+	return -1
 }
 
 func (d *jsonDecoder) buildObject() (map[string]any, error) {
@@ -347,10 +390,19 @@ func (d *jsonDecoder) array() ([]any, error) {
 // string returns the string stringBytes just read, cut from src when it
 // can be.
 func (d *jsonDecoder) string(b []byte) string {
-	if d.src != "" && !d.strEscaped {
-		return d.src[d.strStart : d.strStart+len(b)]
+	if d.cut && !d.strEscaped {
+		return d.cutString(len(b))
 	}
 	return string(b)
+}
+
+// cutString returns the n bytes of the string stringBytes just read, which
+// had no escapes, cut from src.
+func (d *jsonDecoder) cutString(n int) string {
+	if d.src == "" {
+		d.src = string(d.data)
+	}
+	return d.src[d.strStart : d.strStart+n]
 }
 
 // skip checks and skips any JSON value without building it, for the

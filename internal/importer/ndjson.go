@@ -242,7 +242,7 @@ func (p *ndjsonParser) parseLine(batch *lineBatch, l *parsedLine) {
 func (nr *ndjsonParser) parse(b []byte, e *event.Event) string {
 	d := &nr.dec
 	d.reset(b)
-	d.src = string(b)
+	d.cut = true
 	if d.peek() != '{' {
 		if d.pos >= len(b) {
 			return "malformed JSON: empty line"
@@ -277,12 +277,14 @@ func (nr *ndjsonParser) parse(b []byte, e *event.Event) string {
 			e.GroupID, reason = nr.id(d, "groupId")
 		case "messageId":
 			if d.peek() == '"' {
-				// Unique by definition: interning would only cost.
+				// Unique by definition: interning would only cost; and
+				// copied, so that a line whose objects are shared needs
+				// no copy of the whole line.
 				b, err := d.stringBytes()
 				if err != nil {
 					return "malformed JSON: " + err.Error()
 				}
-				e.MessageID = d.string(b)
+				e.MessageID = string(b)
 			} else {
 				e.MessageID, reason = nr.id(d, "messageId")
 			}

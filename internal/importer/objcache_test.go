@@ -14,7 +14,7 @@ func decodeObject(text string, objs *objectCache) (map[string]any, bool, error) 
 	lim := event.DefaultLimits()
 	d := jsonDecoder{in: newInterner(), lim: &lim, objs: objs}
 	d.reset([]byte(text))
-	d.src = text
+	d.cut = true
 	m, err := d.object()
 	return m, d.bad, err
 }

@@ -450,18 +450,28 @@ func appendEvent(b []byte, key uint64, e *event.Event, omitContext string, mm *m
 	return mm.appendMap(b, memoContext, e.Context, omitContext)
 }
 
-// mapMemo remembers, for each of an event's three maps, the map last
-// encoded into the record being built and where its encoding lies, so
-// that the next event holding the same map copies those bytes instead of
-// walking and sorting the map again. Importers share maps between events
-// (an XES trace's context, an NDJSON device's repeated context), so
-// consecutive events often hold the very same map. Same map means same
-// bytes: nothing may change an event's maps while Append encodes them,
-// as for any concurrent read of a map. A nil *mapMemo remembers nothing.
+// mapMemo remembers the maps encoded into the record being built and
+// where their encodings lie, so that an event holding a map already
+// encoded copies those bytes instead of walking and sorting the map
+// again. Importers share maps between events (an XES trace's context, an
+// NDJSON device's repeated context, library and os), and an export's
+// events of one device are seldom next to each other, so the memo is a
+// table of many maps, each in its slot by address; a map that lands in a
+// taken slot takes it over. Same map means same bytes: nothing may change
+// an event's maps while Append encodes them, as for any concurrent read
+// of a map. A nil *mapMemo remembers nothing.
 type mapMemo struct {
-	ptr        [3]unsafe.Pointer
-	start, end [3]int
-	fresh      [3]bool // encoded in the current event: may still move
+	tab   []memoEntry
+	shift uint
+	// The slots filled by the current event: their bytes move with it.
+	fresh  [3]int
+	nfresh int
+}
+
+type memoEntry struct {
+	ptr        unsafe.Pointer
+	field      int // the encoding of a context leaves out a key
+	start, end int
 }
 
 const (
@@ -469,6 +479,16 @@ const (
 	memoTraits
 	memoContext
 )
+
+// newMapMemo sizes the table for a run of n events: a slot per event up
+// to 1,024, as most of a batch's maps are its own.
+func newMapMemo(n int) *mapMemo {
+	bits := uint(4)
+	for bits < 10 && 1<<bits < n {
+		bits++
+	}
+	return &mapMemo{tab: make([]memoEntry, 1<<bits), shift: 64 - bits}
+}
 
 // mapPointer is m's identity: a map value is a pointer to its table.
 func mapPointer(m map[string]any) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&m)) }
@@ -482,28 +502,33 @@ func (mm *mapMemo) appendMap(b []byte, f int, m map[string]any, omit string) ([]
 		return appendObjectExcept(b, m, 0, omit)
 	}
 	p := mapPointer(m)
-	if mm.ptr[f] == p {
-		return append(b, b[mm.start[f]:mm.end[f]]...), nil
+	slot := int((uint64(uintptr(p)) >> 3 * 0x9e3779b97f4a7c15) >> mm.shift)
+	e := &mm.tab[slot]
+	if e.ptr == p && e.field == f {
+		return append(b, b[e.start:e.end]...), nil
 	}
 	start := len(b)
 	b, err := appendObjectExcept(b, m, 0, omit)
 	if err != nil {
-		mm.ptr[f] = nil
 		return b, err
 	}
-	mm.ptr[f], mm.start[f], mm.end[f], mm.fresh[f] = p, start, len(b), true
+	*e = memoEntry{ptr: p, field: f, start: start, end: len(b)}
+	// Two maps of one event may take the same slot: it moves only once.
+	if !slices.Contains(mm.fresh[:mm.nfresh], slot) {
+		mm.fresh[mm.nfresh] = slot
+		mm.nfresh++
+	}
 	return b, nil
 }
 
-// moved tells the memo that the current event's bytes moved by delta.
+// moved tells the memo that the current event's bytes moved by delta; the
+// next event is a new one.
 func (mm *mapMemo) moved(delta int) {
-	for f := range mm.fresh {
-		if mm.fresh[f] {
-			mm.start[f] += delta
-			mm.end[f] += delta
-			mm.fresh[f] = false
-		}
+	for _, slot := range mm.fresh[:mm.nfresh] {
+		mm.tab[slot].start += delta
+		mm.tab[slot].end += delta
 	}
+	mm.nfresh = 0
 }
 
 // eventHeader reads the key and the time of an encoded event.
@@ -635,14 +660,14 @@ func appendRecordHeader(b []byte, firstSeq uint64, n int) []byte {
 // record, for the error.
 func appendEvents(b []byte, recs []Record, offs [][2]int, first int, omitContext string) ([]byte, error) {
 	var err error
-	var mm mapMemo
+	mm := newMapMemo(len(recs))
 	for i := range recs {
 		// Each event is encoded in place after room for a two-byte
 		// length (events of 128 B to 16 KiB, nearly all of them); the
 		// rare other one is moved once its length is known.
 		at := len(b)
 		b = append(b, 0, 0)
-		b, err = appendEvent(b, recs[i].Key, &recs[i].Event, omitContext, &mm)
+		b, err = appendEvent(b, recs[i].Key, &recs[i].Event, omitContext, mm)
 		if err != nil {
 			return b, fmt.Errorf("event %d (messageId %q): %w", first+i, recs[i].Event.MessageID, err)
 		}

@@ -2,6 +2,10 @@ package store
 
 import (
 	"bytes"
+	"encoding/json"
+	"maps"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,5 +76,46 @@ func TestSharedMapsEncodeAsTheirOwnCopies(t *testing.T) {
 		if _, ok := e.Context["ip"]; ok {
 			t.Fatalf("event %d kept the client address", i)
 		}
+	}
+}
+
+// Maps met again far apart, more maps than the memo has slots (so that
+// maps take each other's slots, within one event too), and events that
+// move: the bytes are still those of copies.
+func TestMapsSharedAcrossARecordEncodeAsTheirOwnCopies(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	all := make([]map[string]any, 1500)
+	for i := range all {
+		all[i] = map[string]any{"i": json.Number(strconv.Itoa(i)), "ip": "192.0.2.1", "pad": strings.Repeat("p", r.IntN(3)*10_000)}
+	}
+	pick := func() map[string]any {
+		if r.IntN(5) == 0 {
+			return nil
+		}
+		return all[r.IntN(len(all))]
+	}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var shared, own []Record
+	for i := range 2500 {
+		e := event.Event{MessageID: "m" + strconv.Itoa(i), Type: event.Track, Event: "E", UserID: "u", Timestamp: at}
+		a, b := e, e
+		a.Properties, a.Traits, a.Context = pick(), pick(), pick()
+		if r.IntN(10) == 0 {
+			a.Context = a.Properties // one map in two fields
+		}
+		b.Properties, b.Traits, b.Context = maps.Clone(a.Properties), maps.Clone(a.Traits), maps.Clone(a.Context)
+		shared = append(shared, Record{Key: 7, Event: a})
+		own = append(own, Record{Key: 7, Event: b})
+	}
+	got, err := appendEvents(nil, shared, make([][2]int, len(shared)), 0, "ip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := appendEvents(nil, own, make([][2]int, len(own)), 0, "ip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("shared maps encode to %d bytes that differ from their copies' %d", len(got), len(want))
 	}
 }

@@ -25,46 +25,45 @@ const (
 // appendMessageID appends id in the packed encoding and reports whether
 // it was packed.
 func appendMessageID(b, id []byte) ([]byte, bool) {
-	if len(id) == 36 && id[8] == '-' && id[13] == '-' && id[18] == '-' && id[23] == '-' {
-		var hx [32]byte
-		n := 0
-		for i := 0; i < 36; i++ {
-			if i == 8 || i == 13 || i == 18 || i == 23 {
-				continue
-			}
-			hx[n] = id[i]
-			n++
-		}
-		if lowerHex(hx[:]) {
-			b = append(b, msgUUID)
-			return appendHex16(b, hx[:]), true
-		}
+	var raw [16]byte
+	if len(id) == 36 && id[8] == '-' && id[13] == '-' && id[18] == '-' && id[23] == '-' &&
+		unhex(raw[0:4], id[0:8]) && unhex(raw[4:6], id[9:13]) && unhex(raw[6:8], id[14:18]) &&
+		unhex(raw[8:10], id[19:23]) && unhex(raw[10:16], id[24:36]) {
+		b = append(b, msgUUID)
+		return append(b, raw[:]...), true
 	}
-	if n := len(id) - 32; n >= 0 && lowerHex(id[n:]) {
+	if n := len(id) - 32; n >= 0 && unhex(raw[:], id[n:]) {
 		b = append(b, msgHexTail)
 		b = appendUvarint(b, uint64(n))
 		b = append(b, id[:n]...)
-		return appendHex16(b, id[n:]), true
+		return append(b, raw[:]...), true
 	}
 	b = appendUvarint(b, uint64(len(id))+msgPlain)
 	return append(b, id...), false
 }
 
-// lowerHex reports whether s is all lowercase hex digits: only those
-// round-trip through the packed bytes.
-func lowerHex(s []byte) bool {
-	for _, c := range s {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
+// hexNibble maps the lowercase hex digits to their values and every other
+// byte to 0xff: only lowercase ids round-trip through the packed bytes.
+var hexNibble = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
 	}
-	return true
-}
+	for i, c := range []byte("0123456789abcdef") {
+		t[c] = byte(i)
+	}
+	return t
+}()
 
-func appendHex16(b, hx []byte) []byte {
-	var raw [16]byte
-	hex.Decode(raw[:], hx) // lowerHex checked it
-	return append(b, raw[:]...)
+// unhex decodes the lowercase hex digits hx into dst (len(hx) = 2 ×
+// len(dst)) and reports whether they were all such digits.
+func unhex(dst, hx []byte) bool {
+	var bad byte
+	for i := range dst {
+		hi, lo := hexNibble[hx[2*i]], hexNibble[hx[2*i+1]]
+		bad |= hi | lo
+		dst[i] = hi<<4 | lo
+	}
+	return bad&0xf0 == 0
 }
 
 // messageID reads one id of the packed encoding, or fails the decoder.

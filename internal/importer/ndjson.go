@@ -374,9 +374,17 @@ func (nr *ndjsonParser) str(d *jsonDecoder, field string) (string, string) {
 }
 
 // id reads an identifier: a string, or a number turned into its text as
-// Segment does with numeric userIds.
+// Segment does with numeric userIds. Identifiers are interned whatever
+// their length: a customer's recur on each of their events.
 func (nr *ndjsonParser) id(d *jsonDecoder, field string) (string, string) {
-	if c := d.peek(); c == '-' || (c >= '0' && c <= '9') {
+	switch c := d.peek(); {
+	case c == '"':
+		b, err := d.stringBytes()
+		if err != nil {
+			return "", "malformed JSON: " + err.Error()
+		}
+		return nr.in.bytes(b), ""
+	case c == '-' || (c >= '0' && c <= '9'):
 		b, err := d.numberBytes()
 		if err != nil {
 			return "", "malformed JSON: " + err.Error()

@@ -354,7 +354,8 @@ type blockBuilder struct {
 	dictCols       [4][]byte
 	strCols        [5]blockDict // name, userId, anonymousId, previousId, groupId
 	messageIDs     []byte
-	packedIDs      int        // ids in messageIDs that appendMessageID packed
+	packedIDs      int // ids in messageIDs that appendMessageID packed
+	msgIDs         msgIDState
 	optTimes       [3]timeCol // originalTimestamp, sentAt, receivedAt
 	maxRecvMs      int64
 	traits         []byte
@@ -584,7 +585,7 @@ func (w *colWriter) addEncoded(seq uint64, data []byte) error {
 		b.strCols[i].addBytes(strs[j])
 	}
 	var packed bool
-	b.messageIDs, packed = appendMessageID(b.messageIDs, strs[0])
+	b.messageIDs, packed = b.msgIDs.appendMessageID(b.messageIDs, strs[0])
 	if packed {
 		b.packedIDs++
 	}

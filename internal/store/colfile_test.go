@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -492,12 +493,12 @@ func TestTheWriterStillWritesTheSerialWritersBytes(t *testing.T) {
 // format-2 messageId column tells apart.
 func packedIDEvents() []Record {
 	ids := []string{
-		"86a77e13-7aaa-4a1c-bb5c-65d7a6cc7cbf",       // UUID: packed
-		"xes-0123456789abcdef0123456789abcdef",       // prefix and 32 hex digits: packed
-		"0123456789abcdef0123456789abcdef",           // 32 hex digits alone: packed
-		"86A77E13-7AAA-4A1C-BB5C-65D7A6CC7CBF",       // upper case: kept as it is
-		"ndjson-0123456789abcdef0123456789abcde",     // 31 hex digits: kept
-		"ajs-next-1f2e-żółw-86a77e13-7aaa-4a1c-bb5c", // anything else: kept
+		"86a77e13-7aaa-4a1c-bb5c-65d7a6cc7cbf",   // UUID: packed
+		"xes-0123456789abcdef0123456789abcdef",   // prefix and 32 hex digits: packed
+		"xes-fedcba9876543210fedcba9876543210",   // the same prefix again
+		"0123456789abcdef0123456789abcdef",       // 32 hex digits alone: packed
+		"86A77E13-7AAA-4A1C-BB5C-65D7A6CC7CBF",   // upper case: kept as it is
+		"ndjson-0123456789abcdef0123456789abcde", // 31 hex digits: kept
 	}
 	recs := fixtureEvents()
 	for i := range recs {
@@ -567,24 +568,38 @@ func checkRows(t *testing.T, got []byte, want []Record) {
 	}
 }
 
-// A packed id and its text are the same id: every id round-trips through
-// the messageId column's encoding, and the packed ones take 16 bytes.
+// A packed id and its text are the same id: every run of ids round-trips
+// through the messageId column's encoding, and a packed id takes at most
+// its 16 bytes, a tag and its prefix.
 func FuzzMessageIDEncodingRoundTrips(f *testing.F) {
 	for _, r := range packedIDEvents() {
-		f.Add([]byte(r.Event.MessageID))
+		f.Add([]byte(r.Event.MessageID), []byte("xes-0123456789abcdef0123456789abcdef"))
 	}
-	f.Add([]byte(""))
-	f.Add([]byte("----------------------------------------------------"))
-	f.Fuzz(func(t *testing.T, id []byte) {
-		b, packed := appendMessageID(nil, id)
-		if packed && len(b) > len(id)-16+2+1 {
-			t.Errorf("%q packed into %d bytes", id, len(b))
+	f.Add([]byte(""), []byte("0123456789abcdef0123456789abcdef"))
+	f.Add([]byte("----------------------------------------------------"), []byte("x"))
+	f.Fuzz(func(t *testing.T, id1, id2 []byte) {
+		ids := [][]byte{id1, id2, id1, id2, id2}
+		var w msgIDState
+		var b []byte
+		for _, id := range ids {
+			at := len(b)
+			var packed bool
+			b, packed = w.appendMessageID(b, id)
+			if packed && len(b)-at > len(id)-32+16+1+binary.MaxVarintLen64 {
+				t.Errorf("%q packed into %d bytes", id, len(b)-at)
+			}
 		}
 		d := decoder{b: b}
+		var r msgIDState
 		var buf []byte
-		got := d.messageID(&buf)
-		if d.err != nil || len(d.b) != 0 || !bytes.Equal(got, id) {
-			t.Fatalf("%q read back as %q (err %v, %d bytes left)", id, got, d.err, len(d.b))
+		for i, id := range ids {
+			got := d.messageID(&r, &buf)
+			if d.err != nil || !bytes.Equal(got, id) {
+				t.Fatalf("id %d, %q, read back as %q (err %v)", i, id, got, d.err)
+			}
+		}
+		if len(d.b) != 0 {
+			t.Fatalf("%d bytes left", len(d.b))
 		}
 	})
 }

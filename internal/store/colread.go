@@ -347,6 +347,7 @@ type blockCursor struct {
 	str     [5]strCursor
 	msg     decoder
 	msgBuf  []byte
+	msgIDs  msgIDState
 	opt     [3]optTimeCursor
 	traits  decoder
 	context decoder
@@ -596,7 +597,7 @@ func (c *blockCursor) fill(i int, e *event.Event, discard bool) error {
 	if c.want.has(colMessageID) {
 		var b []byte
 		if c.f.version >= 2 {
-			b = c.msg.messageID(&c.msgBuf)
+			b = c.msg.messageID(&c.msgIDs, &c.msgBuf)
 		} else {
 			b = c.msg.bytes()
 		}

@@ -10,21 +10,30 @@ import (
 // collection) and a prefix followed by 32 lowercase hex digits (the ids
 // trek's importers derive, such as "xes-…"). Both are random, so zstd
 // spent more time on this column than on all the others together while
-// saving only a third of it; packed, each is 16 bytes and the chunk is
-// stored without compression. Every other id is kept as its bytes.
+// saving only a third of it; packed, each is 16 bytes (and a prefix when
+// it is not the previous one's) and the chunk is stored without
+// compression. Every other id is kept as its bytes.
 //
-// Per event, a uvarint tag: msgUUID and 16 bytes; msgHexTail, the
-// prefix (uvarint length and bytes) and 16 bytes; or the id's length +
-// msgPlain and its bytes.
+// Per event, a uvarint tag: msgUUID and 16 bytes; msgSamePrefix and 16
+// bytes, for an id whose prefix is that of the block's previous id of
+// this shape ("" for the first); msgNewPrefix, the prefix (uvarint length
+// and bytes) and 16 bytes; or the id's length + msgPlain and its bytes.
 const (
-	msgUUID    = 0
-	msgHexTail = 1
-	msgPlain   = 2
+	msgUUID       = 0
+	msgSamePrefix = 1
+	msgNewPrefix  = 2
+	msgPlain      = 3
 )
+
+// msgIDState is what one block's ids carry from one to the next: the
+// prefix of the last id of the prefix-and-hex shape.
+type msgIDState struct {
+	prefix []byte
+}
 
 // appendMessageID appends id in the packed encoding and reports whether
 // it was packed.
-func appendMessageID(b, id []byte) ([]byte, bool) {
+func (st *msgIDState) appendMessageID(b, id []byte) ([]byte, bool) {
 	var raw [16]byte
 	if len(id) == 36 && id[8] == '-' && id[13] == '-' && id[18] == '-' && id[23] == '-' &&
 		unhex(raw[0:4], id[0:8]) && unhex(raw[4:6], id[9:13]) && unhex(raw[6:8], id[14:18]) &&
@@ -33,9 +42,14 @@ func appendMessageID(b, id []byte) ([]byte, bool) {
 		return append(b, raw[:]...), true
 	}
 	if n := len(id) - 32; n >= 0 && unhex(raw[:], id[n:]) {
-		b = append(b, msgHexTail)
-		b = appendUvarint(b, uint64(n))
-		b = append(b, id[:n]...)
+		if string(id[:n]) == string(st.prefix) {
+			b = append(b, msgSamePrefix)
+		} else {
+			b = append(b, msgNewPrefix)
+			b = appendUvarint(b, uint64(n))
+			b = append(b, id[:n]...)
+			st.prefix = append(st.prefix[:0], id[:n]...)
+		}
 		return append(b, raw[:]...), true
 	}
 	b = appendUvarint(b, uint64(len(id))+msgPlain)
@@ -68,8 +82,8 @@ func unhex(dst, hx []byte) bool {
 
 // messageID reads one id of the packed encoding, or fails the decoder.
 // A packed id is written to *buf, reused from call to call; the result
-// is valid until the next call.
-func (d *decoder) messageID(buf *[]byte) []byte {
+// is valid until the next call. st.prefix may point into d's bytes.
+func (d *decoder) messageID(st *msgIDState, buf *[]byte) []byte {
 	tag := d.uvarint()
 	if d.err != nil {
 		return nil
@@ -89,13 +103,15 @@ func (d *decoder) messageID(buf *[]byte) []byte {
 		t[8], t[13], t[18], t[23] = '-', '-', '-', '-'
 		*buf = append((*buf)[:0], t[:]...)
 		return *buf
-	case msgHexTail:
-		prefix := d.bytes()
+	case msgSamePrefix, msgNewPrefix:
+		if tag == msgNewPrefix {
+			st.prefix = d.bytes()
+		}
 		raw := d.take(16)
 		if d.err != nil {
 			return nil
 		}
-		*buf = hex.AppendEncode(append((*buf)[:0], prefix...), raw)
+		*buf = hex.AppendEncode(append((*buf)[:0], st.prefix...), raw)
 		return *buf
 	}
 	n := tag - msgPlain

@@ -47,6 +47,9 @@ const (
 	tagFloat  = 5 // float64 bits, only for NaN and ±Inf, which JSON cannot carry
 	tagArray  = 6
 	tagObject = 7
+	// tagSame stands, in the traits and context columns of format 2, for
+	// the value of the row above; it is never part of a value.
+	tagSame = 8
 )
 
 var errCorrupt = errors.New("corrupt encoding")

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -691,4 +692,55 @@ func TestAStoreWithFormat1FilesKeepsWorking(t *testing.T) {
 	}
 	s = openStore(t, dir, Options{})
 	sameJourneys(t, journeys(t, s), expected(left))
+}
+
+// Rows whose traits or context repeat the row above are written once per
+// run and read back as the events' own maps, whatever the block size.
+func TestRepeatedContextsAndTraitsReadBackAsTheirOwnMaps(t *testing.T) {
+	at := time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC)
+	ctxA := map[string]any{"library": map[string]any{"name": "analytics.js"}, "locale": "vi-VN"}
+	ctxB := map[string]any{"os": map[string]any{"name": "Android", "version": "14"}}
+	traits := map[string]any{"email": "an@example.vn"}
+	shapes := []struct{ traits, ctx map[string]any }{
+		{nil, ctxA}, {nil, ctxA}, {traits, ctxA}, {traits, ctxB}, {nil, ctxB}, {nil, nil}, {nil, nil}, {traits, ctxA},
+	}
+	var recs []Record
+	for i, sh := range shapes {
+		recs = append(recs, Record{Key: uint64(1 + i/3), Event: event.Event{MessageID: "m" + strconv.Itoa(i), Type: event.Track,
+			Event: "E", UserID: "u", Channel: "web", SourceID: "s", Timestamp: at.Add(time.Duration(i) * time.Second),
+			Traits: sh.traits, Context: sh.ctx}})
+	}
+	for _, blockRows := range []int{1, 2, 3, 8192} {
+		path := filepath.Join(t.TempDir(), "x.col")
+		writeColFile(t, path, recs, blockRows)
+		f, err := openColFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := newFileSource(f, wantAll, nil)
+		var got []event.Event
+		for {
+			ok, err := src.next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				break
+			}
+			got = append(got, src.r.ev)
+		}
+		f.close()
+		if len(got) != len(recs) {
+			t.Fatalf("blocks of %d: read %d events, wrote %d", blockRows, len(got), len(recs))
+		}
+		for i := range got {
+			if !reflect.DeepEqual(normalize(got[i]), normalize(recs[i].Event)) {
+				t.Fatalf("blocks of %d, event %d:\n got  %+v\n want %+v", blockRows, i, got[i], recs[i].Event)
+			}
+		}
+		got[0].Context["locale"] = "el-GR"
+		if got[1].Context["locale"] != "vi-VN" {
+			t.Fatalf("blocks of %d: two events share one context map", blockRows)
+		}
+	}
 }

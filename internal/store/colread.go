@@ -351,7 +351,9 @@ type blockCursor struct {
 	opt     [3]optTimeCursor
 	traits  decoder
 	context decoder
-	props   []propCursor
+	// The last value of each read in full, for the rows that repeat it.
+	lastTraits, lastContext []byte
+	props                   []propCursor
 }
 
 var strCols = [5]int{colName, colUserID, colAnonymousID, colPreviousID, colGroupID}
@@ -640,21 +642,13 @@ func (c *blockCursor) fill(i int, e *event.Event, discard bool) error {
 		}
 	}
 	if c.want.has(colTraits) {
-		if discard {
-			c.traits.skipValue(0)
-		} else {
-			e.Traits = c.traits.mapValue()
-		}
+		e.Traits = c.mapRow(&c.traits, &c.lastTraits, discard)
 		if c.traits.err != nil {
 			return c.f.corruptf("block %d traits column: %v", c.bi, c.traits.err)
 		}
 	}
 	if c.want.has(colContext) {
-		if discard {
-			c.context.skipValue(0)
-		} else {
-			e.Context = c.context.mapValue()
-		}
+		e.Context = c.mapRow(&c.context, &c.lastContext, discard)
 		if c.context.err != nil {
 			return c.f.corruptf("block %d context column: %v", c.bi, c.context.err)
 		}
@@ -837,6 +831,39 @@ func (s *fileSource) next() (bool, error) {
 			return true, nil
 		}
 	}
+}
+
+// mapRow reads one row of the traits or context column: a value, or in
+// format 2 tagSame for the value of the row above, decoded again (each
+// event gets its own map).
+func (c *blockCursor) mapRow(d *decoder, last *[]byte, discard bool) map[string]any {
+	if c.f.version >= 2 && len(d.b) > 0 && d.b[0] == tagSame {
+		d.b = d.b[1:]
+		if *last == nil {
+			d.fail("the first row repeats a row above it")
+			return nil
+		}
+		if discard {
+			return nil
+		}
+		prev := decoder{b: *last}
+		m := prev.mapValue()
+		if prev.err != nil {
+			d.err = prev.err
+		}
+		return m
+	}
+	start := d.b
+	var m map[string]any
+	if discard {
+		d.skipValue(0)
+	} else {
+		m = d.mapValue()
+	}
+	if d.err == nil {
+		*last = start[:len(start)-len(d.b)]
+	}
+	return m
 }
 
 // done checks that a finished block's columns were consumed exactly: a

@@ -102,7 +102,8 @@ type space struct {
 	seen       map[seenKey]int64 // arrival, Unix nanoseconds: no pointers
 	lastPrune  time.Time
 	pruning    *pruneSweep
-	recsBuf    []store.Record
+	keysBuf    []uint64
+	eventsBuf  []*event.Event
 	sinceSnap  int
 	lastIDLSN  uint64
 	changesBuf []byte
@@ -351,13 +352,14 @@ func (sp *space) process(group []*request) {
 	for _, r := range collect {
 		n += len(r.batch.Events)
 	}
-	// The group's records reuse one slice: the store copies each event
-	// into its log record, and a fresh slice per group (2.4 MB for an
-	// import's 8,192 events) is memory the allocator must clear.
-	recs := slices.Grow(sp.recsBuf[:0], n)
+	// The group's events go to the store by reference, with their keys,
+	// in slices reused from group to group: the store encodes each event
+	// into its log record and keeps nothing of them.
+	keys := slices.Grow(sp.keysBuf[:0], n)
+	events := slices.Grow(sp.eventsBuf[:0], n)
 	defer func() {
-		clear(recs) // drop the events' maps and strings
-		sp.recsBuf = recs[:0]
+		clear(events) // drop the requests' events
+		sp.keysBuf, sp.eventsBuf = keys[:0], events[:0]
 	}()
 	var quarantine []meta.QuarantineItem
 	// The group's messageIds go into the dedup index as they are met, so
@@ -402,11 +404,12 @@ func (sp *space) process(group []*request) {
 			if sp.p.cfg.KeepClientIP {
 				truncateIP(e)
 			}
-			recs = append(recs, store.Record{Key: key, Event: *e})
+			keys = append(keys, key)
+			events = append(events, e)
 			r.res.Accepted++
 		}
 	}
-	err := sp.persist(ctx, recs, quarantine)
+	err := sp.persist(ctx, keys, events, quarantine)
 	if err != nil {
 		for _, k := range added {
 			delete(sp.seen, k)
@@ -446,7 +449,7 @@ func (sp *space) stitch(e *event.Event) uint64 {
 // persist makes a group durable: quarantined events, then the identity
 // changes, then the events. Identity first, so that every key an event is
 // filed under is known to the graph after a crash.
-func (sp *space) persist(ctx context.Context, recs []store.Record, quarantine []meta.QuarantineItem) error {
+func (sp *space) persist(ctx context.Context, keys []uint64, events []*event.Event, quarantine []meta.QuarantineItem) error {
 	if len(quarantine) > 0 {
 		if _, err := sp.p.meta.AddQuarantine(ctx, quarantine); err != nil {
 			return fault.New(fault.Unavailable, "could not keep the invalid events in the quarantine; nothing was stored, retry")
@@ -455,11 +458,11 @@ func (sp *space) persist(ctx context.Context, recs []store.Record, quarantine []
 	if err := sp.logIdentity(ctx); err != nil {
 		return err
 	}
-	if len(recs) == 0 {
+	if len(events) == 0 {
 		return nil
 	}
-	if err := sp.store.Append(ctx, recs); err != nil {
-		sp.p.cfg.Logger.Error("append events", "workspace", sp.ws, "events", len(recs), "err", err)
+	if err := sp.store.AppendEvents(ctx, keys, events); err != nil {
+		sp.p.cfg.Logger.Error("append events", "workspace", sp.ws, "events", len(events), "err", err)
 		if fe, ok := fault.As(err); ok && fe.Code == fault.Unavailable {
 			return fe
 		}

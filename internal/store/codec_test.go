@@ -48,7 +48,7 @@ func goldenRecords() []Record {
 func TestTheLogRecordEncodingIsStable(t *testing.T) {
 	recs := goldenRecords()
 	offs := make([][2]int, len(recs))
-	got, err := encodeRecord(41, recs, offs, "")
+	got, err := encodeRecord(41, batchOf(recs), offs, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func BenchmarkEncodeRecord(b *testing.B) {
 	var size int
 	cpu0 := cpuTime()
 	for b.Loop() {
-		rec, err := encodeRecord(1, recs, offs, "")
+		rec, err := encodeRecord(1, batchOf(recs), offs, "")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -171,13 +171,13 @@ func TestParallelRecordEncodingEqualsTheSerialOne(t *testing.T) {
 		t.Fatalf("only %d events, fewer than the %d that encode in parallel", len(recs), parallelEncodeMin)
 	}
 	serialOffs := make([][2]int, len(recs))
-	serial, err := appendEvents(appendRecordHeader(nil, 9, len(recs)), recs, serialOffs, 0, "ip")
+	serial, err := appendEvents(appendRecordHeader(nil, 9, len(recs)), batchOf(recs), serialOffs, 0, "ip")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, parts := range []int{2, 3, 4, 7} {
 		offs := make([][2]int, len(recs))
-		got, err := encodeRecordParallel(9, recs, offs, "ip", parts)
+		got, err := encodeRecordParallel(9, batchOf(recs), offs, "ip", parts)
 		if err != nil {
 			t.Fatalf("%d parts: %v", parts, err)
 		}
@@ -195,12 +195,12 @@ func TestParallelRecordEncodingEqualsTheSerialOne(t *testing.T) {
 		e.Properties = map[string]any{"n": json.Number("NaN")}
 		bad[i].Event = e
 	}
-	_, want := appendEvents(nil, bad, make([][2]int, len(bad)), 0, "")
+	_, want := appendEvents(nil, batchOf(bad), make([][2]int, len(bad)), 0, "")
 	if want == nil || !strings.Contains(want.Error(), fmt.Sprintf("event %d ", len(bad)/2)) {
 		t.Fatalf("the serial encoder says %v", want)
 	}
 	for _, parts := range []int{2, 3, 4} {
-		_, err := encodeRecordParallel(1, bad, make([][2]int, len(bad)), "", parts)
+		_, err := encodeRecordParallel(1, batchOf(bad), make([][2]int, len(bad)), "", parts)
 		if err == nil || err.Error() != want.Error() {
 			t.Errorf("%d parts: error %v, want %v", parts, err, want)
 		}

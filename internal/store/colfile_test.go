@@ -360,7 +360,7 @@ func FuzzReadColumnFile(f *testing.F) {
 func FuzzDecodeLogRecord(f *testing.F) {
 	recs := fixtureEvents()
 	offs := make([][2]int, len(recs))
-	b, err := encodeRecord(1, recs, offs, "")
+	b, err := encodeRecord(1, batchOf(recs), offs, "")
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -54,11 +54,11 @@ func TestSharedMapsEncodeAsTheirOwnCopies(t *testing.T) {
 	}
 	offsA := make([][2]int, len(shared))
 	offsB := make([][2]int, len(own))
-	got, err := appendEvents(nil, shared, offsA, 0, "ip")
+	got, err := appendEvents(nil, batchOf(shared), offsA, 0, "ip")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := appendEvents(nil, own, offsB, 0, "ip")
+	want, err := appendEvents(nil, batchOf(own), offsB, 0, "ip")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,11 +107,11 @@ func TestMapsSharedAcrossARecordEncodeAsTheirOwnCopies(t *testing.T) {
 		shared = append(shared, Record{Key: 7, Event: a})
 		own = append(own, Record{Key: 7, Event: b})
 	}
-	got, err := appendEvents(nil, shared, make([][2]int, len(shared)), 0, "ip")
+	got, err := appendEvents(nil, batchOf(shared), make([][2]int, len(shared)), 0, "ip")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := appendEvents(nil, own, make([][2]int, len(own)), 0, "ip")
+	want, err := appendEvents(nil, batchOf(own), make([][2]int, len(own)), 0, "ip")
 	if err != nil {
 		t.Fatal(err)
 	}

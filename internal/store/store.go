@@ -304,7 +304,21 @@ func fileNumber(name string) uint64 {
 // I/O error) are *fault.Error with code fault.Unavailable, returned as
 // they are.
 func (s *Store) Append(ctx context.Context, recs []Record) error {
-	if len(recs) == 0 {
+	return s.append(ctx, batchOf(recs))
+}
+
+// AppendEvents is Append for events held elsewhere: events[i] is stored
+// under keys[i]. The events are read, not kept, and must not change until
+// it returns.
+func (s *Store) AppendEvents(ctx context.Context, keys []uint64, events []*event.Event) error {
+	if len(keys) != len(events) {
+		return fmt.Errorf("append events: %d keys for %d events", len(keys), len(events))
+	}
+	return s.append(ctx, batch{keys: keys, events: events})
+}
+
+func (s *Store) append(ctx context.Context, recs batch) error {
+	if recs.len() == 0 {
 		return nil
 	}
 	if err := s.waitForRoom(ctx); err != nil {
@@ -318,9 +332,9 @@ func (s *Store) Append(ctx context.Context, recs []Record) error {
 	if closed {
 		return fault.New(fault.Unavailable, "event store is closed")
 	}
-	n := uint64(len(recs))
+	n := uint64(recs.len())
 	first := s.nextSeq.Add(n) - n
-	offs := make([][2]int, len(recs))
+	offs := make([][2]int, recs.len())
 	rec, err := encodeRecord(first, recs, offs, s.opts.OmitContext)
 	if err != nil {
 		return &fault.Error{Code: fault.Invalid, Message: "event cannot be stored", Err: err}
@@ -334,15 +348,13 @@ func (s *Store) Append(ctx context.Context, recs []Record) error {
 	if s.crashAt != nil && s.crashAt("after-log-append") {
 		return errSimulatedCrash
 	}
-	keys := make([]uint64, len(recs))
-	entries := make([]headEntry, len(recs))
-	for i := range recs {
-		ms, sub := splitTime(recs[i].Event.Timestamp)
-		keys[i] = recs[i].Key
+	entries := make([]headEntry, recs.len())
+	for i, e := range recs.events {
+		ms, sub := splitTime(e.Timestamp)
 		entries[i] = headEntry{ms: ms, sub: int32(sub), seq: first + uint64(i), off: uint32(offs[i][0]), end: uint32(offs[i][1])}
 	}
 	s.mu.Lock()
-	s.head.insert(rec, keys, entries)
+	s.head.insert(rec, recs.keys, entries)
 	s.appends++
 	if !s.opts.NoLog {
 		s.endLSN = max(s.endLSN, lsn+1)

@@ -831,3 +831,31 @@ func TestFlushesCompactInTheBackgroundPastEightFiles(t *testing.T) {
 		t.Errorf("%d column files on disk, %d listed", len(cols), st.ColumnFiles)
 	}
 }
+
+// AppendEvents, which takes the events by reference, stores what Append
+// stores, and refuses keys and events that do not pair up.
+func TestAppendEventsStoresWhatAppendStores(t *testing.T) {
+	recs := genArrival(genConfig{Seed: 7, Customers: 40})
+	a := openStore(t, t.TempDir(), Options{})
+	appendAll(t, a, recs, 25)
+	b := openStore(t, t.TempDir(), Options{})
+	for i := 0; i < len(recs); i += 25 {
+		part := recs[i:min(i+25, len(recs))]
+		keys := make([]uint64, len(part))
+		evs := make([]*event.Event, len(part))
+		for j := range part {
+			keys[j], evs[j] = part[j].Key, &part[j].Event
+		}
+		if err := b.AppendEvents(t.Context(), keys, evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sameJourneys(t, journeys(t, b), journeys(t, a))
+	sameJourneys(t, journeys(t, b), expected(recs))
+	if err := b.AppendEvents(t.Context(), []uint64{1, 2}, []*event.Event{&recs[0].Event}); err == nil {
+		t.Fatal("two keys for one event were accepted")
+	}
+	if st := b.Stats(); st.Events != int64(len(recs)) {
+		t.Fatalf("%d events stored after a refused append, want %d", st.Events, len(recs))
+	}
+}

@@ -57,6 +57,17 @@ func Validate(e *Event, lim Limits) error {
 	return nil
 }
 
+// ValidateFields is Validate without the walk through properties, traits
+// and context, for readers that check those values as they build them
+// (the importers); lim must have its defaults (Limits.WithDefaults). It
+// allocates nothing for a valid event.
+func ValidateFields(e *Event, lim *Limits) error {
+	if reason := validateFields(e, lim); reason != "" {
+		return &fault.Error{Code: fault.Invalid, Message: reason}
+	}
+	return nil
+}
+
 // validateFields checks everything but the contents of properties, traits
 // and context, which the parser checks as it reads them.
 func validateFields(e *Event, lim *Limits) string {

@@ -154,9 +154,7 @@ func (ru *run) check() error {
 func validate(e *event.Event, lim *event.Limits, checked bool) string {
 	var err error
 	if checked {
-		fields := *e
-		fields.Properties, fields.Traits, fields.Context = nil, nil, nil
-		err = event.Validate(&fields, *lim)
+		err = event.ValidateFields(e, lim)
 	} else {
 		err = event.Validate(e, *lim)
 	}

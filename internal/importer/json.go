@@ -245,7 +245,7 @@ func (d *jsonDecoder) object() (map[string]any, error) {
 	start, depth := d.pos, d.depth
 	var key [cacheObjectMax + 1]byte
 	var k []byte
-	if end := objectEnd(d.data, start); end > 0 && end-start <= cacheObjectMax {
+	if end := objectEnd(d.data[:min(len(d.data), start+cacheObjectMax)], start); end > 0 {
 		key[0] = byte(depth)
 		k = key[:1+copy(key[1:], d.data[start:end])]
 		if c, ok := d.objs.m[string(k)]; ok {
@@ -273,7 +273,8 @@ func (d *jsonDecoder) object() (map[string]any, error) {
 }
 
 // objectEnd returns where the object that starts at s[i] would end,
-// judging by its brackets and strings only, or -1 if it does not.
+// judging by its brackets and strings only, or -1 if it does not end in s
+// (the caller cuts s where a longer object is of no interest).
 func objectEnd(s []byte, i int) int {
 	depth := 0
 	for i < len(s) {

@@ -79,15 +79,27 @@ func parseRecord(rec []byte) (keys []uint64, entries []headEntry, maxSeq uint64,
 
 // insert adds the entries of rec, each under its key.
 func (h *head) insert(rec []byte, keys []uint64, entries []headEntry) {
-	ri := uint32(len(h.recs))
-	h.recs = append(h.recs, rec)
+	h.insertParts([][]byte{rec}, nil, keys, entries)
+}
+
+// insertParts adds the entries of events encoded in several pieces:
+// entries[i] lies in recs[part[i]] (in recs[0] when part is nil).
+func (h *head) insertParts(recs [][]byte, part []uint32, keys []uint64, entries []headEntry) {
+	base := uint32(len(h.recs))
+	h.recs = append(h.recs, recs...)
 	for i, k := range keys {
 		e := entries[i]
-		e.rec = ri
+		e.rec = base
+		if part != nil {
+			e.rec += part[i]
+		}
 		h.byKey[k] = append(h.byKey[k], e)
 	}
 	h.n += len(entries)
-	h.bytes += int64(len(rec)) + int64(len(entries))*32
+	for _, r := range recs {
+		h.bytes += int64(len(r))
+	}
+	h.bytes += int64(len(entries)) * 32
 }
 
 // sortedFrozen returns a frozen head's keys in order, each key's events

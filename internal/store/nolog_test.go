@@ -116,3 +116,29 @@ func TestWithoutALogRecordsAlreadyLoggedAreStillReplayedAndFolded(t *testing.T) 
 	}
 	wantAllInColumnFiles(t, dir, len(recs))
 }
+
+// Without a log, a large batch is kept in the head in pieces encoded in
+// parallel: its events read back the same from the head, after a fold,
+// and beside a batch appended alone.
+func TestWithoutALogLargeBatchesReadBackFromTheHeadAndTheFiles(t *testing.T) {
+	ctx := t.Context()
+	recs := genArrival(genConfig{Seed: 11, Customers: 900})
+	if len(recs) < 3*parallelEncodeMin {
+		t.Fatalf("only %d events: the batches would not be encoded in pieces", len(recs))
+	}
+	s, err := Open(ctx, t.TempDir(), Options{Sync: wal.SyncNever, NoLog: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	appendAll(t, s, recs[:1], 1)           // sizes nothing: the first estimate is 0
+	appendAll(t, s, recs[1:], len(recs)/2) // two batches, each in pieces
+	if st := s.Stats(); st.HeadEvents != int64(len(recs)) {
+		t.Fatalf("head holds %d events, want %d", st.HeadEvents, len(recs))
+	}
+	sameJourneys(t, journeys(t, s), expected(recs))
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sameJourneys(t, journeys(t, s), expected(recs))
+}

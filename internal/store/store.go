@@ -128,6 +128,9 @@ type Store struct {
 	// record the log holds below the cut is in the cut-off head.
 	appendMu sync.RWMutex
 	nextSeq  atomic.Uint64
+	// eventBytes is the encoded size of an event in the last batch, to
+	// size the next one's buffers (Options.NoLog).
+	eventBytes atomic.Int64
 
 	mu       sync.Mutex
 	head     *head
@@ -335,15 +338,30 @@ func (s *Store) append(ctx context.Context, recs batch) error {
 	n := uint64(recs.len())
 	first := s.nextSeq.Add(n) - n
 	offs := make([][2]int, recs.len())
-	rec, err := encodeRecord(first, recs, offs, s.opts.OmitContext)
-	if err != nil {
-		return &fault.Error{Code: fault.Invalid, Message: "event cannot be stored", Err: err}
-	}
+	var parts [][]byte
+	var part []uint32
 	var lsn uint64
-	if !s.opts.NoLog {
+	if s.opts.NoLog {
+		part = make([]uint32, recs.len())
+		var err error
+		parts, err = encodeHeadParts(recs, offs, part, s.opts.OmitContext, int(s.eventBytes.Load()))
+		if err != nil {
+			return &fault.Error{Code: fault.Invalid, Message: "event cannot be stored", Err: err}
+		}
+		size := 0
+		for _, p := range parts {
+			size += len(p)
+		}
+		s.eventBytes.Store(int64(size / recs.len()))
+	} else {
+		rec, err := encodeRecord(first, recs, offs, s.opts.OmitContext)
+		if err != nil {
+			return &fault.Error{Code: fault.Invalid, Message: "event cannot be stored", Err: err}
+		}
 		if lsn, err = s.wal.Append(ctx, rec); err != nil {
 			return err
 		}
+		parts = [][]byte{rec}
 	}
 	if s.crashAt != nil && s.crashAt("after-log-append") {
 		return errSimulatedCrash
@@ -354,7 +372,7 @@ func (s *Store) append(ctx context.Context, recs batch) error {
 		entries[i] = headEntry{ms: ms, sub: int32(sub), seq: first + uint64(i), off: uint32(offs[i][0]), end: uint32(offs[i][1])}
 	}
 	s.mu.Lock()
-	s.head.insert(rec, recs.keys, entries)
+	s.head.insertParts(parts, part, recs.keys, entries)
 	s.appends++
 	if !s.opts.NoLog {
 		s.endLSN = max(s.endLSN, lsn+1)

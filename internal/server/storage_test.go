@@ -145,7 +145,13 @@ func (se *storageEnv) accept(b storageBatch) collectResponse {
 // Retry-After and a message containing msg, never 200.
 func (se *storageEnv) refuse(b storageBatch, msg string) {
 	se.t.Helper()
-	r := se.post(b)
+	se.checkRefused(b, se.post(b), msg)
+}
+
+// checkRefused checks that r, the answer to b, was a refusal, and notes
+// b's events as refused.
+func (se *storageEnv) checkRefused(b storageBatch, r reply, msg string) {
+	se.t.Helper()
 	if r.status != 503 {
 		se.t.Fatalf("%s while storage fails: status %d, want 503; body %s", b.name, r.status, r.body)
 	}
@@ -256,7 +262,9 @@ func (se *storageEnv) acceptSoon(b storageBatch) {
 		if r.status != 503 || time.Now().After(deadline) {
 			se.t.Fatalf("%s after the failure cleared: status %d; body %s", b.name, r.status, r.body)
 		}
-		se.refuse(b, "")
+		// This answer, not another request's: the workspace may recover
+		// between two requests.
+		se.checkRefused(b, r, "")
 		time.Sleep(20 * time.Millisecond)
 	}
 	se.accept(b) // a repeat: all duplicates, and the ledger updated

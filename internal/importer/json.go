@@ -59,6 +59,25 @@ type jsonDecoder struct {
 // changes them.
 type objectCache struct {
 	m map[string]cachedObject
+	// lens remembers, by the depth and first bytes of an object's text,
+	// how long the last such object was: a device's events often follow
+	// one another, and their objects are then looked up at that length
+	// before any scan for their end.
+	lens [64]int32
+}
+
+// lenSlot is the slot of lens for an object starting at data[start].
+func (c *objectCache) lenSlot(data []byte, start, depth int) *int32 {
+	s := data[start:]
+	var x uint64
+	if len(s) >= 17 {
+		x = binary.LittleEndian.Uint64(s[1:]) ^ binary.LittleEndian.Uint64(s[9:])*0xc2b2ae3d27d4eb4f
+	} else {
+		for i, b := range s {
+			x ^= uint64(b) << (8 * (i % 8))
+		}
+	}
+	return &c.lens[((x^uint64(depth))*0x9e3779b97f4a7c15)>>58]
 }
 
 type cachedObject struct {
@@ -244,9 +263,22 @@ func (d *jsonDecoder) object() (map[string]any, error) {
 	// decoded, which checks everything.
 	start, depth := d.pos, d.depth
 	var key [cacheObjectMax + 1]byte
+	key[0] = byte(depth)
+	// First the length such an object had last time, if the text there
+	// could end an object; a wrong guess only costs a lookup.
+	slot := d.objs.lenSlot(d.data, start, depth)
+	if end := start + int(*slot); end > start && end <= len(d.data) && d.data[end-1] == '}' &&
+		(end == len(d.data) || d.data[end] == ',' || d.data[end] == '}') {
+		k := key[:1+copy(key[1:], d.data[start:end])]
+		if c, ok := d.objs.m[string(k)]; ok {
+			d.pos = end
+			d.bad = d.bad || c.bad
+			return c.m, nil
+		}
+	}
 	var k []byte
 	if end := objectEnd(d.data[:min(len(d.data), start+cacheObjectMax)], start); end > 0 {
-		key[0] = byte(depth)
+		*slot = int32(end - start)
 		k = key[:1+copy(key[1:], d.data[start:end])]
 		if c, ok := d.objs.m[string(k)]; ok {
 			d.pos = end

@@ -103,3 +103,44 @@ func FuzzSharedObjectsDecodeAsFreshOnes(f *testing.F) {
 		sameAsFresh(t, text)
 	})
 }
+
+// decodeAt decodes text as decodeObject does, through objs, and also
+// returns where the decoder stopped.
+func decodeAt(text string, objs *objectCache) (map[string]any, bool, int, error) {
+	lim := event.DefaultLimits()
+	d := jsonDecoder{in: newInterner(), lim: &lim, objs: objs}
+	d.reset([]byte(text))
+	d.cut = true
+	m, err := d.object()
+	return m, d.bad, d.pos, err
+}
+
+// Objects decoded one after another through one cache, with whatever
+// follows them, decode as fresh ones do and end where fresh ones end:
+// the cache's guess at an object's length, right or wrong, changes
+// nothing but the work.
+func FuzzObjectsThroughOneCacheDecodeAsFreshOnes(f *testing.F) {
+	f.Add(`{"a":1}`, `{"a":1},"b":2}`)
+	f.Add(`{"channel":"web","library":{"name":"x"}}`, `{"channel":"web","library":{"name":"y"}}}`)
+	f.Add(`{"a":"}"}`, `{"a":"}","b":1}`)
+	f.Add(`{"k":{"x":1}}`, `{"k":{"x":1},"l":{"x":1}},`)
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if !strings.HasPrefix(a, "{") || !strings.HasPrefix(b, "{") {
+			return
+		}
+		objs := &objectCache{m: map[string]cachedObject{}}
+		for i, text := range []string{a, b, a, b, b, a} {
+			wantM, wantBad, wantPos, wantErr := decodeAt(text, nil)
+			m, bad, pos, err := decodeAt(text, objs)
+			if (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
+				t.Fatalf("text %d %q: error %v, want %v", i, text, err, wantErr)
+			}
+			if err != nil {
+				continue
+			}
+			if bad != wantBad || pos != wantPos || !reflect.DeepEqual(m, wantM) {
+				t.Fatalf("text %d %q: %#v bad %v at %d, want %#v bad %v at %d", i, text, m, bad, pos, wantM, wantBad, wantPos)
+			}
+		}
+	})
+}

@@ -161,7 +161,18 @@ func nameProblem(name, v string, lim *Limits) string {
 }
 
 func textProblem(name, v string) string {
-	for i := 0; i < len(v); i++ {
+	i := 0
+	// Eight bytes at a time while all are printable ASCII, as ids and
+	// names nearly always are.
+	for ; i+8 <= len(v); i += 8 {
+		x := uint64(v[i]) | uint64(v[i+1])<<8 | uint64(v[i+2])<<16 | uint64(v[i+3])<<24 |
+			uint64(v[i+4])<<32 | uint64(v[i+5])<<40 | uint64(v[i+6])<<48 | uint64(v[i+7])<<56
+		del := x ^ 0x7f7f7f7f7f7f7f7f
+		if (x|(x-0x2020202020202020)|(del-0x0101010101010101)&^del)&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	for ; i < len(v); i++ {
 		c := v[i]
 		if c >= 0x20 && c < 0x7f {
 			continue

@@ -731,3 +731,51 @@ func TestRepeatedContextsAndTraitsReadBackAsTheirOwnMaps(t *testing.T) {
 		}
 	}
 }
+
+// Over many blocks of varied properties, the writer that builds property
+// columns and compresses on other goroutines writes the bytes of the one
+// that does everything on one.
+func TestTheParallelWriterWritesTheSerialWritersBytesOverManyBlocks(t *testing.T) {
+	rows := expected(genArrival(genConfig{Seed: 5, Customers: 200}))
+	write := func(serial bool) []byte {
+		path := filepath.Join(t.TempDir(), "f.col")
+		w, err := createColFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.blockRows, w.serial = 37, serial
+		for i, r := range rows {
+			if err := w.add(r.Key, uint64(i), &r.Event); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, err := w.finish(); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if len(rows) < 40*37 {
+		t.Fatalf("only %d rows: too few blocks", len(rows))
+	}
+	serial, parallel := write(true), write(false)
+	if !bytes.Equal(serial, parallel) {
+		t.Fatalf("the parallel writer wrote %d bytes that differ from the serial writer's %d", len(parallel), len(serial))
+	}
+	f, err := readColFile("parallel", bytes.NewReader(parallel), int64(len(parallel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := readAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := make([]Record, len(rows))
+	for i, r := range rows {
+		recs[i] = Record(r)
+	}
+	checkRows(t, got, recs)
+}

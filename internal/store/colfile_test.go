@@ -444,24 +444,7 @@ const fixtureWriterBytes = "testdata/writer-v2.col"
 // format 2 was made. -update rewrites the fixture, for a format change.
 func TestTheWriterStillWritesTheSerialWritersBytes(t *testing.T) {
 	for _, serial := range []bool{true, false} {
-		path := filepath.Join(t.TempDir(), "f.col")
-		w, err := createColFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.blockRows, w.serial = 2, serial
-		for i, r := range packedIDEvents() {
-			if err := w.add(r.Key, uint64(100+i), &r.Event); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if _, _, err := w.finish(); err != nil {
-			t.Fatal(err)
-		}
-		got, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := writeColBytes(t, packedIDEvents(), 2, serial, 100)
 		if *update && serial {
 			if err := os.WriteFile(fixtureWriterBytes, got, 0o644); err != nil {
 				t.Fatal(err)
@@ -737,31 +720,14 @@ func TestRepeatedContextsAndTraitsReadBackAsTheirOwnMaps(t *testing.T) {
 // that does everything on one.
 func TestTheParallelWriterWritesTheSerialWritersBytesOverManyBlocks(t *testing.T) {
 	rows := expected(genArrival(genConfig{Seed: 5, Customers: 200}))
-	write := func(serial bool) []byte {
-		path := filepath.Join(t.TempDir(), "f.col")
-		w, err := createColFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.blockRows, w.serial = 37, serial
-		for i, r := range rows {
-			if err := w.add(r.Key, uint64(i), &r.Event); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if _, _, err := w.finish(); err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
 	if len(rows) < 40*37 {
 		t.Fatalf("only %d rows: too few blocks", len(rows))
 	}
-	serial, parallel := write(true), write(false)
+	recs := make([]Record, len(rows))
+	for i, r := range rows {
+		recs[i] = Record(r)
+	}
+	serial, parallel := writeColBytes(t, recs, 37, true, 0), writeColBytes(t, recs, 37, false, 0)
 	if !bytes.Equal(serial, parallel) {
 		t.Fatalf("the parallel writer wrote %d bytes that differ from the serial writer's %d", len(parallel), len(serial))
 	}
@@ -773,9 +739,30 @@ func TestTheParallelWriterWritesTheSerialWritersBytesOverManyBlocks(t *testing.T
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs := make([]Record, len(rows))
-	for i, r := range rows {
-		recs[i] = Record(r)
-	}
 	checkRows(t, got, recs)
+}
+
+// writeColBytes writes recs (in order) as a column file, the arrival
+// sequences counting from firstSeq, and returns its bytes.
+func writeColBytes(t *testing.T, recs []Record, blockRows int, serial bool, firstSeq uint64) []byte {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "f.col")
+	w, err := createColFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.blockRows, w.serial = blockRows, serial
+	for i, r := range recs {
+		if err := w.add(r.Key, firstSeq+uint64(i), &r.Event); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := w.finish(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -19,8 +19,8 @@ import (
 
 // This file defines column file format version 2 (docs/storage.md is its
 // description for people) and writes it. Version 1 differs only in its
-// messageId column (each id as its bytes) and in having no stored chunks;
-// readers read both.
+// messageId column (each id as its bytes), in having no stored chunks and
+// in writing every row's traits and context in full; readers read both.
 
 const (
 	colMagic    = "TREKCOL\x00"

@@ -40,6 +40,17 @@ async function saved() {
   await page.locator(".save-status [role=status]").filter({ hasText: /^Saved$/ }).waitFor();
 }
 
+// savedAfter does what action does and waits for the autosave it causes:
+// the map's PUT answered, then "Saved" shown. saved() alone can see the
+// "Saved" of the change before, as the status turns to pending only once
+// the editor has rendered the change.
+async function savedAfter(action) {
+  const put = page.waitForResponse((r) => r.request().method() === "PUT" && r.url().includes("/api/v1/maps/"));
+  await action();
+  await put;
+  await saved();
+}
+
 // pngSize reads a PNG's width and height from its IHDR chunk, after
 // checking the signature: a real PNG, not just a file named so.
 function pngSize(buf) {
@@ -184,21 +195,21 @@ describe("the map editor against a real server", { concurrency: false }, () => {
     const point = page.getByRole("slider", { name: `Emotion at “${step.name}”` });
     const was = step.emotion?.score ?? 0;
     await point.focus();
-    await page.keyboard.press(was < 2 ? "ArrowUp" : "ArrowDown");
+    await savedAfter(() => page.keyboard.press(was < 2 ? "ArrowUp" : "ArrowDown"));
     const want = was < 2 ? was + 1 : was - 1;
     assert.equal(await point.getAttribute("aria-valuenow"), String(want));
-    await saved();
     assert.equal((await api("GET", `/api/v1/maps/${id}`)).body.stages[0].steps[0].emotion.score, want);
 
     // And by dragging the point to the bottom of the scale.
     const dot = await point.locator("circle.dot").boundingBox();
     const curve = await page.locator(".board svg.emotion-curve").boundingBox();
     await page.mouse.move(dot.x + dot.width / 2, dot.y + dot.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(dot.x + dot.width / 2, curve.y + curve.height - 4, { steps: 5 });
-    await page.mouse.up();
+    await savedAfter(async () => {
+      await page.mouse.down();
+      await page.mouse.move(dot.x + dot.width / 2, curve.y + curve.height - 4, { steps: 5 });
+      await page.mouse.up();
+    });
     assert.equal(await point.getAttribute("aria-valuenow"), "-2");
-    await saved();
     assert.equal((await api("GET", `/api/v1/maps/${id}`)).body.stages[0].steps[0].emotion.score, -2);
   });
 

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { ApiError, type Api, type FieldError, type JourneyMap, type MapSummary } from "../api";
 import { saveMap } from "./mapApi";
 
@@ -65,7 +65,9 @@ export function useAutosave(api: Api, doc: JourneyMap, initial: JourneyMap, dela
     }
   }, [api, delay]);
 
-  useEffect(() => {
+  // A layout effect, so that the status says "pending" in the same frame
+  // that shows the change: never "Saved" over an edit not yet sent.
+  useLayoutEffect(() => {
     if (stopped.current) return;
     if (doc === saved.current) {
       clearTimeout(timer.current);

@@ -1,4 +1,4 @@
-import{a as e,n as t,t as n}from"./jsx-runtime-Wy9s6hX0.js";import{d as r,h as i,n as a,s as o,t as s}from"./data-CL6mdJzP.js";import{c,s as l}from"./index-D9ci745s.js";var u=e(t(),1),d=n(),f=[`goals`,`needs`,`frustrations`,`motivations`];function p(e){return{name:e?.name??``,role:e?.role??``,quote:e?.quote??``,demographics:Object.entries(e?.demographics??{}).map(([e,t])=>`${e}: ${t}`).join(`
+import{a as e,n as t,t as n}from"./jsx-runtime-Wy9s6hX0.js";import{d as r,h as i,n as a,s as o,t as s}from"./data-CL6mdJzP.js";import{c,s as l}from"./index-B5__cxZF.js";var u=e(t(),1),d=n(),f=[`goals`,`needs`,`frustrations`,`motivations`];function p(e){return{name:e?.name??``,role:e?.role??``,quote:e?.quote??``,demographics:Object.entries(e?.demographics??{}).map(([e,t])=>`${e}: ${t}`).join(`
 `),goals:(e?.goals??[]).join(`
 `),needs:(e?.needs??[]).join(`
 `),frustrations:(e?.frustrations??[]).join(`

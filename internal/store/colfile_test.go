@@ -18,7 +18,7 @@ import (
 	"github.com/trekhq/trek/internal/event"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/format-v1.ndjson from what the reader gives (and write testdata/format-v1.col if it is missing)")
+var update = flag.Bool("update", false, "rewrite testdata/format-v1.ndjson from what the reader gives (and write testdata/format-v1.col if it is missing), and testdata/writer-v2.col from what the serial writer writes")
 
 const (
 	fixtureCol    = "testdata/format-v1.col"

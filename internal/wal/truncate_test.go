@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -84,5 +87,58 @@ func TestSegmentsThatFailedToBeRemovedAreRemovedByTheNextTruncation(t *testing.T
 	_, got := reopen(t, l, fsys, opts)
 	if len(got) == 0 || len(got) >= 30 || got[len(got)-1].lsn != last {
 		t.Fatalf("after the second truncation replay gives %d records (last %v), want the active segment's few", len(got), got)
+	}
+}
+
+// orderedRemoveFS holds the first Remove until release is closed and
+// records the order of all of them.
+type orderedRemoveFS struct {
+	*FaultFS
+	mu      sync.Mutex
+	removed []string
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *orderedRemoveFS) Remove(name string) error {
+	s.mu.Lock()
+	first := len(s.removed) == 0
+	s.removed = append(s.removed, filepath.Base(name))
+	s.mu.Unlock()
+	if first {
+		s.entered <- struct{}{}
+		<-s.release
+	}
+	return s.FaultFS.Remove(name)
+}
+
+// Two truncations at once remove segments oldest first between them: a
+// later segment removed while an earlier one is still on disk would
+// leave a hole that replay stops at, should the process die then.
+func TestConcurrentTruncationsRemoveSegmentsOldestFirst(t *testing.T) {
+	fsys := &orderedRemoveFS{FaultFS: NewFaultFS(), entered: make(chan struct{}), release: make(chan struct{})}
+	l, _ := open(t, fsys, Options{SegmentBytes: 200})
+	var lsns []uint64
+	for i := range 40 {
+		lsns = append(lsns, mustAppend(t, l, fmt.Sprintf("record-%02d-%s", i, strings.Repeat("p", 30))))
+	}
+	first := make(chan error, 1)
+	go func() { first <- l.TruncateBefore(lsns[10]) }()
+	<-fsys.entered
+	second := make(chan error, 1)
+	go func() { second <- l.TruncateBefore(lsns[39]) }()
+	// Give the second call time to remove what it would.
+	time.Sleep(100 * time.Millisecond)
+	close(fsys.release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-second; err != nil {
+		t.Fatal(err)
+	}
+	fsys.mu.Lock()
+	defer fsys.mu.Unlock()
+	if len(fsys.removed) < 3 || !slices.IsSorted(fsys.removed) {
+		t.Fatalf("segments removed in the order %v, want oldest first", fsys.removed)
 	}
 }

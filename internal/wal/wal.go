@@ -143,6 +143,7 @@ type Log struct {
 	log  *slog.Logger
 
 	mu       sync.Mutex
+	truncMu  sync.Mutex // one TruncateBefore at a time; taken before mu
 	wake     *sync.Cond // the writer waits here for work
 	queue    []*request
 	replayed bool // Replay has started; it may not run twice
@@ -354,6 +355,12 @@ func (l *Log) TruncateBefore(lsn uint64) error {
 	// and the directory fsynced outside it: deleting 64 MiB files and
 	// syncing a directory can take a few hundred milliseconds, and
 	// appends, which need the lock to queue, would wait all that time.
+	// Truncations still run one at a time: two at once could remove a
+	// later segment before an earlier one, and a crash (or a failed
+	// removal, whose segments go back on the list) between the two would
+	// leave a hole that replay stops at, losing the records after it.
+	l.truncMu.Lock()
+	defer l.truncMu.Unlock()
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
